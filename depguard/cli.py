@@ -1,0 +1,175 @@
+"""The click command line: options -> library call -> render -> exit code. Only this module prints."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from depguard import __version__
+from depguard.errors import DepguardError, ExitCode
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DEPGUARD",
+                    "max_content_width": 100}
+
+PATH_ARG = click.argument("path", type=click.Path(path_type=Path), default=".", required=False)
+
+
+def _parse_as_option(values: Sequence[str]) -> dict[Path, str]:
+    mapping: dict[Path, str] = {}
+    for value in values:
+        fmt, sep, file = value.partition(":")
+        if not sep or not file:
+            raise click.BadParameter(f"{value!r} is not FORMAT:PATH", param_hint="--parse-as")
+        mapping[Path(file)] = fmt
+    return mapping
+
+
+def graph_options(func: Any) -> Any:
+    """Options shared by every command that builds a graph."""
+    func = click.option("--parse-as", "parse_as", multiple=True, metavar="FORMAT:PATH",
+                        help="read PATH as FORMAT (e.g. requirements.txt:deps/base.pip).")(func)
+    func = click.option("--python", "python", type=click.Path(path_type=Path), default=None,
+                        help="interpreter or virtualenv for --resolve (default: this one).")(func)
+    func = click.option("--resolve", type=click.Choice(["none", "env", "pip"]), default="none",
+                        show_default=True,
+                        help="complete unlocked Python projects from an environment or pip.")(func)
+    return func
+
+
+class DepguardGroup(click.Group):
+    """Turns library errors into one line on stderr and the contract's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except DepguardError as exc:
+            click.echo(f"depguard: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("depguard: interrupted", err=True)
+            ctx.exit(ExitCode.INTERRUPTED)
+        except BrokenPipeError:
+            ctx.exit(ExitCode.PASSED)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if (ctx.obj or {}).get("verbose"):
+                raise
+            click.echo(f"depguard: internal error: {type(exc).__name__}: {exc} "
+                       "(re-run with -v for the traceback)", err=True)
+            ctx.exit(ExitCode.ERROR)
+
+
+@click.group(cls=DepguardGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="depguard")
+@click.option("-v", "--verbose", count=True, help="more diagnostics on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="only errors on stderr.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """depguard: audit what your project depends on, and what a change adds.
+
+    \b
+    Example:
+      depguard scan .
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["quiet"] = quiet
+
+
+def load_graph(path: Path, resolve: str, python: Path | None, parse_as: Sequence[str]) -> Any:
+    from depguard.discover import load_project
+    from depguard.graph import DependencyGraph
+
+    mapping = _parse_as_option(parse_as)
+    files = list(mapping) if mapping else None
+    discovery = load_project(path, files=files, parse_as=mapping)
+    manifests = discovery.manifests
+    if resolve != "none":
+        from depguard.resolve import resolve_manifests
+
+        manifests = resolve_manifests(manifests, resolve, python=python)  # type: ignore[arg-type]
+    graph = DependencyGraph.build(manifests)
+    for manifest in graph.partial_manifests():
+        if manifest.ecosystem.value == "PyPI":
+            warn(f"{manifest.path}: no lockfile, so only direct dependencies are known "
+                 "(partial graph; use --resolve env or --resolve pip)")
+    return graph
+
+
+def warn(message: str) -> None:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().obj and ctx.find_root().obj.get("quiet"):
+        return
+    click.echo(f"depguard: warning: {message}", err=True)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Results go to stdout, or to --output, written only after a successful run."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DepguardError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+
+
+OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+                             default=None, help="write the result to FILE instead of stdout.")
+
+
+@cli.command()
+@PATH_ARG
+@click.option("-f", "--format", "fmt", type=click.Choice(["tree", "json", "dot", "graphml"]),
+              default="tree", show_default=True, help="output format.")
+@OUTPUT_OPTION
+@graph_options
+def graph(path: Path, fmt: str, output: Path | None, resolve: str, python: Path | None,
+          parse_as: Sequence[str]) -> None:
+    """Print the transitive dependency graph of PATH (a folder or one file).
+
+    \b
+    Example:
+      depguard graph . --format dot | dot -Tsvg > deps.svg
+    """
+    from depguard.graph_render import render_graph
+
+    dep_graph = load_graph(path, resolve, python, parse_as)
+    write_output(render_graph(dep_graph, fmt), output)
+
+
+@cli.command()
+@click.argument("package")
+@PATH_ARG
+@graph_options
+def why(package: str, path: Path, resolve: str, python: Path | None,
+        parse_as: Sequence[str]) -> None:
+    """Show every chain from the project to PACKAGE (NAME or NAME@VERSION).
+
+    \b
+    Example:
+      depguard why mime-types
+    """
+    dep_graph = load_graph(path, resolve, python, parse_as)
+    matches = dep_graph.find(package)
+    if not matches:
+        raise DepguardError(f"{package}: not in the dependency graph of {path}")
+    for dep in matches:
+        chains, more = dep_graph.chains(dep)
+        for chain in chains:
+            click.echo(chain.render())
+        if not chains:
+            click.echo(f"{dep.label()}: listed, but no chain from a project root reaches it")
+        if more:
+            click.echo(f"... and {more} more chains to {dep.label()}")
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console entry point."""
+    cli.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="depguard")
+    raise SystemExit(ExitCode.PASSED)  # pragma: no cover - click always exits

@@ -1,0 +1,197 @@
+"""DependencyGraph: the transitive graph over networkx (the only module that imports it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from depguard.models import Dependency, Edge, ParsedManifest, Root, Skipped
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["DependencyGraph", "Chain", "MAX_CHAINS"]
+
+MAX_CHAINS = 50
+"""`why` lists at most this many chains per package; the rest are counted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """One path from a root to a package: the root, then packages in order."""
+
+    root: Root
+    packages: tuple[Dependency, ...]
+
+    def names(self) -> list[str]:
+        return [self.root.name, *(dep.name for dep in self.packages)]
+
+    def render(self) -> str:
+        return " > ".join([self.root.name, *(dep.label() for dep in self.packages)])
+
+
+class DependencyGraph:
+    """Roots (projects, workspaces) and packages; edges carry specifier and scope."""
+
+    def __init__(self) -> None:
+        import networkx as nx
+
+        self._g: nx.DiGraph[str] = nx.DiGraph()
+        self.manifests: list[ParsedManifest] = []
+        self._depth: dict[str, int] | None = None
+
+    @classmethod
+    def build(cls, manifests: Iterable[ParsedManifest]) -> DependencyGraph:
+        graph = cls()
+        for manifest in manifests:
+            graph.add_manifest(manifest)
+        return graph
+
+    def add_manifest(self, manifest: ParsedManifest) -> None:
+        self.manifests.append(manifest)
+        self._depth = None
+        for root in manifest.roots:
+            self._g.add_node(root.id, root=root)
+        for dep in manifest.packages.values():
+            self._add_package(dep)
+        for edge in manifest.edges:
+            self._add_edge(edge)
+
+    def _add_package(self, dep: Dependency) -> None:
+        existing: Dependency | None = self._g.nodes[dep.id].get("dep") if dep.id in self._g else None
+        if existing is None or _stronger(dep, existing):
+            self._g.add_node(dep.id, dep=dep)
+
+    def _add_edge(self, edge: Edge) -> None:
+        if edge.parent not in self._g or edge.child not in self._g:
+            return
+        self._g.add_edge(edge.parent, edge.child, edge=edge)
+
+    # -- questions -----------------------------------------------------------
+
+    def roots(self) -> list[Root]:
+        return [data["root"] for _, data in self._g.nodes(data=True) if "root" in data]
+
+    def packages(self) -> list[Dependency]:
+        deps = [data["dep"] for _, data in self._g.nodes(data=True) if "dep" in data]
+        return sorted(deps, key=lambda d: (d.ecosystem.value, d.name, d.version or ""))
+
+    def package(self, node: str) -> Dependency | None:
+        if node not in self._g:
+            return None
+        dep: Dependency | None = self._g.nodes[node].get("dep")
+        return dep
+
+    def edges(self) -> list[Edge]:
+        return [data["edge"] for _, _, data in self._g.edges(data=True)]
+
+    def children(self, node: str) -> list[tuple[str, Edge]]:
+        return [(child, data["edge"]) for child, data in sorted(self._g.adj[node].items())]
+
+    def is_root(self, node: str) -> bool:
+        return "root" in self._g.nodes[node]
+
+    def direct(self) -> list[Dependency]:
+        return [dep for dep in self.packages() if self.is_direct(dep)]
+
+    def is_direct(self, dep: Dependency) -> bool:
+        return dep.direct or any(self.is_root(p) for p in self._g.predecessors(dep.id))
+
+    def depth(self, dep: Dependency) -> int | None:
+        """Fewest edges from any root (1 for a direct dependency); None when unreachable."""
+        if self._depth is None:
+            self._depth = self._depths()
+        return self._depth.get(dep.id)
+
+    def _depths(self) -> dict[str, int]:
+        import networkx as nx
+
+        roots = [n for n in self._g if self.is_root(n)]
+        return dict(nx.multi_source_dijkstra_path_length(self._g, roots))
+
+    def find(self, name: str) -> list[Dependency]:
+        """Packages called `name` (any ecosystem, any version); `name@version` narrows."""
+        wanted, _, version = name.partition("@") if not name.startswith("@") else _split_scoped(name)
+        matches = []
+        for dep in self.packages():
+            names = {dep.name, dep.name.replace("_", "-").lower()}
+            if wanted.lower() in names or wanted.replace("_", "-").lower() in names:
+                if not version or dep.version == version:
+                    matches.append(dep)
+        return matches
+
+    def introduced_by(self, dep: Dependency) -> list[Dependency]:
+        """The direct dependencies whose subtree contains `dep`."""
+        import networkx as nx
+
+        ancestors = nx.ancestors(self._g, dep.id) | {dep.id}
+        found = [self.package(n) for n in ancestors if n in self._g and not self.is_root(n)]
+        return sorted((d for d in found if d is not None and self.is_direct(d)), key=lambda d: d.id)
+
+    def chains(self, dep: Dependency, limit: int = MAX_CHAINS) -> tuple[list[Chain], int]:
+        """Shortest chains root > direct > ... > dep, one set per direct dependency that brings it in.
+
+        Returns the chains (at most `limit`) and how many more there were.
+        """
+        chains: list[Chain] = []
+        total = 0
+        for root_id, direct_id in self._entry_points(dep):
+            for path in self._shortest_paths(direct_id, dep.id):
+                total += 1
+                if len(chains) < limit:
+                    pkgs = tuple(d for d in (self.package(n) for n in path) if d is not None)
+                    chains.append(Chain(self._g.nodes[root_id]["root"], pkgs))
+        chains.sort(key=lambda c: (len(c.packages), c.render()))
+        return chains, total - len(chains)
+
+    def _entry_points(self, dep: Dependency) -> Iterator[tuple[str, str]]:
+        import networkx as nx
+
+        ancestors = nx.ancestors(self._g, dep.id) | {dep.id}
+        for node in sorted(ancestors):
+            if self.is_root(node):
+                continue
+            for parent in sorted(self._g.predecessors(node)):
+                if self.is_root(parent):
+                    yield parent, node
+
+    def _shortest_paths(self, source: str, target: str) -> list[Sequence[str]]:
+        import networkx as nx
+
+        try:
+            return list(_take(nx.all_shortest_paths(self._g, source, target), MAX_CHAINS))
+        except nx.NetworkXNoPath:
+            return []
+
+    def skipped(self) -> list[Skipped]:
+        return [item for manifest in self.manifests for item in manifest.skipped]
+
+    def partial_manifests(self) -> list[ParsedManifest]:
+        """Manifests that state only direct dependencies (no lockfile, no resolver)."""
+        return [m for m in self.manifests if not m.locked]
+
+    def nx_graph(self) -> Any:
+        """The underlying DiGraph, for exporters inside depguard only."""
+        return self._g
+
+
+def _take(iterator: Iterator[Any], count: int) -> Iterator[Any]:
+    for index, item in enumerate(iterator):
+        if index >= count:
+            return
+        yield item
+
+
+def _split_scoped(name: str) -> tuple[str, str, str]:
+    body, sep, version = name[1:].partition("@")
+    return "@" + body, sep, version
+
+
+def _stronger(new: Dependency, old: Dependency) -> bool:
+    from depguard.models import SCOPE_RANK
+
+    if SCOPE_RANK[new.scope] != SCOPE_RANK[old.scope]:
+        return SCOPE_RANK[new.scope] < SCOPE_RANK[old.scope]
+    return new.direct and not old.direct
+
