@@ -32,6 +32,8 @@ def graph_options(func: Any) -> Any:
     """Options shared by every command that builds a graph."""
     func = click.option("--parse-as", "parse_as", multiple=True, metavar="FORMAT:PATH",
                         help="read PATH as FORMAT (e.g. requirements.txt:deps/base.pip).")(func)
+    func = click.option("--pip-arg", "pip_args", multiple=True, metavar="ARG",
+                        help="extra argument for --resolve pip (e.g. --index-url=URL).")(func)
     func = click.option("--python", "python", type=click.Path(path_type=Path), default=None,
                         help="interpreter or virtualenv for --resolve (default: this one).")(func)
     func = click.option("--resolve", type=click.Choice(["none", "env", "pip"]), default="none",
@@ -81,7 +83,8 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj["quiet"] = quiet
 
 
-def load_graph(path: Path, resolve: str, python: Path | None, parse_as: Sequence[str]) -> Any:
+def load_graph(path: Path, resolve: str, python: Path | None, parse_as: Sequence[str],
+               pip_args: Sequence[str] = ()) -> Any:
     from depguard.discover import load_project
     from depguard.graph import DependencyGraph
 
@@ -92,7 +95,8 @@ def load_graph(path: Path, resolve: str, python: Path | None, parse_as: Sequence
     if resolve != "none":
         from depguard.resolve import resolve_manifests
 
-        manifests = resolve_manifests(manifests, resolve, python=python)  # type: ignore[arg-type]
+        manifests = resolve_manifests(manifests, "pip" if resolve == "pip" else "env",
+                                      python=python, pip_args=pip_args)
     graph = DependencyGraph.build(manifests)
     for manifest in graph.partial_manifests():
         if manifest.ecosystem.value == "PyPI":
@@ -130,7 +134,7 @@ OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path, d
 @OUTPUT_OPTION
 @graph_options
 def graph(path: Path, fmt: str, output: Path | None, resolve: str, python: Path | None,
-          parse_as: Sequence[str]) -> None:
+          pip_args: Sequence[str], parse_as: Sequence[str]) -> None:
     """Print the transitive dependency graph of PATH (a folder or one file).
 
     \b
@@ -139,7 +143,7 @@ def graph(path: Path, fmt: str, output: Path | None, resolve: str, python: Path 
     """
     from depguard.graph_render import render_graph
 
-    dep_graph = load_graph(path, resolve, python, parse_as)
+    dep_graph = load_graph(path, resolve, python, parse_as, pip_args)
     write_output(render_graph(dep_graph, fmt), output)
 
 
@@ -147,7 +151,7 @@ def graph(path: Path, fmt: str, output: Path | None, resolve: str, python: Path 
 @click.argument("package")
 @PATH_ARG
 @graph_options
-def why(package: str, path: Path, resolve: str, python: Path | None,
+def why(package: str, path: Path, resolve: str, python: Path | None, pip_args: Sequence[str],
         parse_as: Sequence[str]) -> None:
     """Show every chain from the project to PACKAGE (NAME or NAME@VERSION).
 
@@ -155,14 +159,15 @@ def why(package: str, path: Path, resolve: str, python: Path | None,
     Example:
       depguard why mime-types
     """
-    dep_graph = load_graph(path, resolve, python, parse_as)
+    dep_graph = load_graph(path, resolve, python, parse_as, pip_args)
     matches = dep_graph.find(package)
     if not matches:
         raise DepguardError(f"{package}: not in the dependency graph of {path}")
+    qualify = dep_graph.ambiguous_roots()
     for dep in matches:
         chains, more = dep_graph.chains(dep)
         for chain in chains:
-            click.echo(chain.render())
+            click.echo(chain.render(qualify))
         if not chains:
             click.echo(f"{dep.label()}: listed, but no chain from a project root reaches it")
         if more:

@@ -27,8 +27,10 @@ class Chain:
     def names(self) -> list[str]:
         return [self.root.name, *(dep.name for dep in self.packages)]
 
-    def render(self) -> str:
-        return " > ".join([self.root.name, *(dep.label() for dep in self.packages)])
+    def render(self, qualify: bool = False) -> str:
+        """`root > pkg ver > ...`; `qualify` adds the root's manifest when names are ambiguous."""
+        head = f"{self.root.name} ({self.root.source})" if qualify else self.root.name
+        return " > ".join([head, *(dep.label() for dep in self.packages)])
 
 
 class DependencyGraph:
@@ -72,6 +74,11 @@ class DependencyGraph:
 
     def roots(self) -> list[Root]:
         return [data["root"] for _, data in self._g.nodes(data=True) if "root" in data]
+
+    def ambiguous_roots(self) -> bool:
+        """Whether two roots share a name (several manifests of one project)."""
+        names = [root.name for root in self.roots()]
+        return len(names) != len(set(names))
 
     def packages(self) -> list[Dependency]:
         deps = [data["dep"] for _, data in self._g.nodes(data=True) if "dep" in data]
