@@ -1,7 +1,11 @@
-"""The click command line: options -> library call -> render -> exit code. Only this module prints."""
+"""The click command line: options -> library call -> render -> exit code.
+
+Only this module prints or exits.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,9 +15,13 @@ import click
 
 from depguard import __version__
 from depguard.errors import DepguardError, ExitCode
+from depguard.report import FAIL_ON_CHOICES
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "DEPGUARD",
-                    "max_content_width": 100}
+CONTEXT_SETTINGS = {
+    "help_option_names": ["-h", "--help"],
+    "auto_envvar_prefix": "DEPGUARD",
+    "max_content_width": 100,
+}
 
 PATH_ARG = click.argument("path", type=click.Path(path_type=Path), default=".", required=False)
 
@@ -30,15 +38,34 @@ def _parse_as_option(values: Sequence[str]) -> dict[Path, str]:
 
 def graph_options(func: Any) -> Any:
     """Options shared by every command that builds a graph."""
-    func = click.option("--parse-as", "parse_as", multiple=True, metavar="FORMAT:PATH",
-                        help="read PATH as FORMAT (e.g. requirements.txt:deps/base.pip).")(func)
-    func = click.option("--pip-arg", "pip_args", multiple=True, metavar="ARG",
-                        help="extra argument for --resolve pip (e.g. --index-url=URL).")(func)
-    func = click.option("--python", "python", type=click.Path(path_type=Path), default=None,
-                        help="interpreter or virtualenv for --resolve (default: this one).")(func)
-    func = click.option("--resolve", type=click.Choice(["none", "env", "pip"]), default="none",
-                        show_default=True,
-                        help="complete unlocked Python projects from an environment or pip.")(func)
+    func = click.option(
+        "--parse-as",
+        "parse_as",
+        multiple=True,
+        metavar="FORMAT:PATH",
+        help="read PATH as FORMAT (e.g. requirements.txt:deps/base.pip).",
+    )(func)
+    func = click.option(
+        "--pip-arg",
+        "pip_args",
+        multiple=True,
+        metavar="ARG",
+        help="extra argument for --resolve pip (e.g. --index-url=URL).",
+    )(func)
+    func = click.option(
+        "--python",
+        "python",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="interpreter or virtualenv for --resolve (default: this one).",
+    )(func)
+    func = click.option(
+        "--resolve",
+        type=click.Choice(["none", "env", "pip"]),
+        default="none",
+        show_default=True,
+        help="complete unlocked Python projects from an environment or pip.",
+    )(func)
     return func
 
 
@@ -58,11 +85,14 @@ class DepguardGroup(click.Group):
             ctx.exit(ExitCode.INTERRUPTED)
         except BrokenPipeError:
             ctx.exit(ExitCode.PASSED)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        except Exception as exc:
             if (ctx.obj or {}).get("verbose"):
                 raise
-            click.echo(f"depguard: internal error: {type(exc).__name__}: {exc} "
-                       "(re-run with -v for the traceback)", err=True)
+            click.echo(
+                f"depguard: internal error: {type(exc).__name__}: {exc} "
+                "(re-run with -v for the traceback)",
+                err=True,
+            )
             ctx.exit(ExitCode.ERROR)
 
 
@@ -83,25 +113,25 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj["quiet"] = quiet
 
 
-def load_graph(path: Path, resolve: str, python: Path | None, parse_as: Sequence[str],
-               pip_args: Sequence[str] = ()) -> Any:
-    from depguard.discover import load_project
-    from depguard.graph import DependencyGraph
+def load_graph(
+    path: Path,
+    resolve: str,
+    python: Path | None,
+    parse_as: Sequence[str],
+    pip_args: Sequence[str] = (),
+) -> Any:
+    """The project's graph for `graph` and `why`; partial-graph notes go to stderr."""
+    from depguard.audit import ScanOptions, build_graph
 
-    mapping = _parse_as_option(parse_as)
-    files = list(mapping) if mapping else None
-    discovery = load_project(path, files=files, parse_as=mapping)
-    manifests = discovery.manifests
-    if resolve != "none":
-        from depguard.resolve import resolve_manifests
-
-        manifests = resolve_manifests(manifests, "pip" if resolve == "pip" else "env",
-                                      python=python, pip_args=pip_args)
-    graph = DependencyGraph.build(manifests)
-    for manifest in graph.partial_manifests():
-        if manifest.ecosystem.value == "PyPI":
-            warn(f"{manifest.path}: no lockfile, so only direct dependencies are known "
-                 "(partial graph; use --resolve env or --resolve pip)")
+    options = ScanOptions(
+        resolve=resolve,
+        python=python,
+        pip_args=tuple(pip_args),
+        parse_as=_parse_as_option(parse_as),
+    )
+    graph, notes = build_graph(path, options)
+    for note in notes:
+        warn(note)
     return graph
 
 
@@ -123,18 +153,37 @@ def write_output(text: str, output: Path | None) -> None:
         raise DepguardError(f"{output}: cannot write: {exc.strerror or exc}") from exc
 
 
-OUTPUT_OPTION = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-                             default=None, help="write the result to FILE instead of stdout.")
+OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="write the result to FILE instead of stdout.",
+)
 
 
 @cli.command()
 @PATH_ARG
-@click.option("-f", "--format", "fmt", type=click.Choice(["tree", "json", "dot", "graphml"]),
-              default="tree", show_default=True, help="output format.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["tree", "json", "dot", "graphml"]),
+    default="tree",
+    show_default=True,
+    help="output format.",
+)
 @OUTPUT_OPTION
 @graph_options
-def graph(path: Path, fmt: str, output: Path | None, resolve: str, python: Path | None,
-          pip_args: Sequence[str], parse_as: Sequence[str]) -> None:
+def graph(
+    path: Path,
+    fmt: str,
+    output: Path | None,
+    resolve: str,
+    python: Path | None,
+    pip_args: Sequence[str],
+    parse_as: Sequence[str],
+) -> None:
     """Print the transitive dependency graph of PATH (a folder or one file).
 
     \b
@@ -151,8 +200,14 @@ def graph(path: Path, fmt: str, output: Path | None, resolve: str, python: Path 
 @click.argument("package")
 @PATH_ARG
 @graph_options
-def why(package: str, path: Path, resolve: str, python: Path | None, pip_args: Sequence[str],
-        parse_as: Sequence[str]) -> None:
+def why(
+    package: str,
+    path: Path,
+    resolve: str,
+    python: Path | None,
+    pip_args: Sequence[str],
+    parse_as: Sequence[str],
+) -> None:
     """Show every chain from the project to PACKAGE (NAME or NAME@VERSION).
 
     \b
@@ -172,6 +227,110 @@ def why(package: str, path: Path, resolve: str, python: Path | None, pip_args: S
             click.echo(f"{dep.label()}: listed, but no chain from a project root reaches it")
         if more:
             click.echo(f"... and {more} more chains to {dep.label()}")
+
+
+FORMAT_NAMES = ("text", "json")
+
+
+def report_options(func: Any) -> Any:
+    """--format/--output/--fail-on and the advisory-data options of scan and check."""
+    for option in reversed(
+        [
+            click.option(
+                "-f",
+                "--format",
+                "fmt",
+                type=click.Choice(FORMAT_NAMES),
+                default="text",
+                show_default=True,
+                help="report format.",
+            ),
+            OUTPUT_OPTION,
+            click.option(
+                "--fail-on",
+                type=click.Choice(FAIL_ON_CHOICES),
+                default="high",
+                show_default=True,
+                help="lowest severity that fails the gate (exit 1).",
+            ),
+            click.option("--offline", is_flag=True, help="no network at all."),
+            click.option(
+                "--db",
+                "db_path",
+                type=click.Path(path_type=Path, dir_okay=False),
+                default=None,
+                help="advisory database (default: $DEPGUARD_DB or the user cache dir).",
+            ),
+            click.option(
+                "--osv-api-url",
+                default=None,
+                metavar="URL",
+                help="OSV API base URL for online lookups.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def render_report(report: Any, fmt: str, output: Path | None) -> int:
+    """Render, write, print the one-line summary on stderr; return the exit code."""
+    from depguard.formats import FORMATS
+
+    color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    write_output(FORMATS[fmt](color=color).render(report), output)
+    if fmt != "text" or output is not None:
+        blocking = sum(1 for f in report.findings if f.blocking)
+        warn_line = (
+            f"{report.command}: {len(report.packages)} packages, "
+            f"{len(report.findings)} findings, {blocking} blocking: {report.verdict}"
+        )
+        click.echo(f"depguard: {warn_line}", err=True)
+    return ExitCode.GATE_FAILED if report.verdict == "fail" else ExitCode.PASSED
+
+
+@cli.command()
+@PATH_ARG
+@report_options
+@click.option("--exclude-dev", is_flag=True, help="leave out development-only packages.")
+@graph_options
+@click.pass_context
+def scan(
+    ctx: click.Context,
+    path: Path,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    offline: bool,
+    db_path: Path | None,
+    osv_api_url: str | None,
+    exclude_dev: bool,
+    resolve: str,
+    python: Path | None,
+    pip_args: Sequence[str],
+    parse_as: Sequence[str],
+) -> None:
+    """Audit PATH's transitive dependencies against known advisories.
+
+    \b
+    Example:
+      depguard scan . --fail-on critical --format json -o report.json
+    """
+    from depguard.audit import ScanOptions
+    from depguard.audit import scan as run_scan
+
+    options = ScanOptions(
+        fail_on=fail_on,
+        offline=offline,
+        db_path=db_path,
+        exclude_dev=exclude_dev,
+        resolve=resolve,
+        python=python,
+        pip_args=tuple(pip_args),
+        parse_as=_parse_as_option(parse_as),
+        osv_api_url=osv_api_url,
+    )
+    ctx.exit(render_report(run_scan(path, options), fmt, output))
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

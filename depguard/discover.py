@@ -12,11 +12,27 @@ from depguard.errors import UsageError
 from depguard.models import ParsedManifest
 from depguard.parsers import PARSERS, DiskReader, FileReader, parser_for
 
-__all__ = ["Discovery", "discover_files", "load_project", "SKIP_DIRS"]
+__all__ = ["SKIP_DIRS", "Discovery", "discover_files", "load_project"]
 
 SKIP_DIRS = frozenset(
-    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__",
-     ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", "dist", "build", ".eggs"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site-packages",
+        "dist",
+        "build",
+        ".eggs",
+    }
 )
 
 # A lockfile in the same folder supersedes these manifests for the graph.
@@ -45,7 +61,8 @@ def discover_files(root: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         current = Path(dirpath)
         dirnames[:] = sorted(
-            d for d in dirnames
+            d
+            for d in dirnames
             if d not in SKIP_DIRS and not d.startswith(".") and not _is_venv(current / d)
         )
         for filename in sorted(filenames):
@@ -68,8 +85,10 @@ def load_project(
     base = target if target.is_dir() else target.parent
     reader = reader or DiskReader(base)
     parse_as = parse_as or {}
-    paths = list(files) if files is not None else (
-        discover_files(target) if target.is_dir() else [target]
+    paths = (
+        list(files)
+        if files is not None
+        else (discover_files(target) if target.is_dir() else [target])
     )
     if not paths:
         looked = ", ".join(sorted(PARSERS))
@@ -92,7 +111,9 @@ def _select(parsed: list[ParsedManifest]) -> Discovery:
         folder = posixpath.dirname(manifest.path)
         name = posixpath.basename(manifest.path)
         locks = _LOCKS_FOR.get(manifest.kind, ())
-        superseded = any(posixpath.join(folder, lock) in by_path for lock in locks) and name in _LOCKS_FOR
+        superseded = (
+            any(posixpath.join(folder, lock) in by_path for lock in locks) and name in _LOCKS_FOR
+        )
         if superseded or manifest.path in included or _compiled_input(manifest, by_path):
             discovery.superseded.append(manifest)
         else:

@@ -11,7 +11,7 @@ from depguard.models import Dependency, Edge, ParsedManifest, Root, Skipped
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["DependencyGraph", "Chain", "MAX_CHAINS"]
+__all__ = ["MAX_CHAINS", "Chain", "DependencyGraph"]
 
 MAX_CHAINS = 50
 """`why` lists at most this many chains per package; the rest are counted."""
@@ -61,7 +61,9 @@ class DependencyGraph:
             self._add_edge(edge)
 
     def _add_package(self, dep: Dependency) -> None:
-        existing: Dependency | None = self._g.nodes[dep.id].get("dep") if dep.id in self._g else None
+        existing: Dependency | None = (
+            self._g.nodes[dep.id].get("dep") if dep.id in self._g else None
+        )
         if existing is None or _stronger(dep, existing):
             self._g.add_node(dep.id, dep=dep)
 
@@ -119,13 +121,15 @@ class DependencyGraph:
 
     def find(self, name: str) -> list[Dependency]:
         """Packages called `name` (any ecosystem, any version); `name@version` narrows."""
-        wanted, _, version = name.partition("@") if not name.startswith("@") else _split_scoped(name)
+        wanted, _, version = (
+            name.partition("@") if not name.startswith("@") else _split_scoped(name)
+        )
         matches = []
         for dep in self.packages():
             names = {dep.name, dep.name.replace("_", "-").lower()}
-            if wanted.lower() in names or wanted.replace("_", "-").lower() in names:
-                if not version or dep.version == version:
-                    matches.append(dep)
+            named = wanted.lower() in names or wanted.replace("_", "-").lower() in names
+            if named and (not version or dep.version == version):
+                matches.append(dep)
         return matches
 
     def introduced_by(self, dep: Dependency) -> list[Dependency]:
@@ -137,7 +141,7 @@ class DependencyGraph:
         return sorted((d for d in found if d is not None and self.is_direct(d)), key=lambda d: d.id)
 
     def chains(self, dep: Dependency, limit: int = MAX_CHAINS) -> tuple[list[Chain], int]:
-        """Shortest chains root > direct > ... > dep, one set per direct dependency that brings it in.
+        """Shortest chains root > direct > ... > dep, one set per direct dependency reaching it.
 
         Returns the chains (at most `limit`) and how many more there were.
         """
@@ -201,4 +205,3 @@ def _stronger(new: Dependency, old: Dependency) -> bool:
     if SCOPE_RANK[new.scope] != SCOPE_RANK[old.scope]:
         return SCOPE_RANK[new.scope] < SCOPE_RANK[old.scope]
     return new.direct and not old.direct
-

@@ -9,24 +9,45 @@ from xml.sax.saxutils import quoteattr
 
 from depguard.graph import DependencyGraph
 
-__all__ = ["GRAPH_FORMATS", "render_graph", "graph_to_dict"]
+__all__ = ["GRAPH_FORMATS", "graph_to_dict", "render_graph"]
 
 
 def graph_to_dict(graph: DependencyGraph) -> dict[str, Any]:
     """The `graph --format json` document: {"nodes": [...], "edges": [...]}."""
     nodes: list[dict[str, Any]] = []
     for root in sorted(graph.roots(), key=lambda r: r.id):
-        nodes.append({"id": root.id, "ecosystem": root.ecosystem.value, "name": root.name,
-                      "version": None, "scope": "prod", "direct": False, "root": True,
-                      "manifest": root.source})
+        nodes.append(
+            {
+                "id": root.id,
+                "ecosystem": root.ecosystem.value,
+                "name": root.name,
+                "version": None,
+                "scope": "prod",
+                "direct": False,
+                "root": True,
+                "manifest": root.source,
+            }
+        )
     for dep in graph.packages():
-        nodes.append({"id": dep.id, "ecosystem": dep.ecosystem.value, "name": dep.name,
-                      "version": dep.version, "scope": dep.scope.value,
-                      "direct": graph.is_direct(dep), "root": False, "manifest": dep.source,
-                      "line": dep.line, "install_script": dep.install_script,
-                      **({"alias": dep.alias} if dep.alias else {})})
-    edges = [{"from": e.parent, "to": e.child, "specifier": e.specifier, "scope": e.scope.value}
-             for e in sorted(graph.edges(), key=lambda e: (e.parent, e.child))]
+        nodes.append(
+            {
+                "id": dep.id,
+                "ecosystem": dep.ecosystem.value,
+                "name": dep.name,
+                "version": dep.version,
+                "scope": dep.scope.value,
+                "direct": graph.is_direct(dep),
+                "root": False,
+                "manifest": dep.source,
+                "line": dep.line,
+                "install_script": dep.install_script,
+                **({"alias": dep.alias} if dep.alias else {}),
+            }
+        )
+    edges = [
+        {"from": e.parent, "to": e.child, "specifier": e.specifier, "scope": e.scope.value}
+        for e in sorted(graph.edges(), key=lambda e: (e.parent, e.child))
+    ]
     partial = [m.path for m in graph.partial_manifests()]
     return {"nodes": nodes, "edges": edges, "partial": partial}
 
@@ -45,8 +66,14 @@ def render_tree(graph: DependencyGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tree(graph: DependencyGraph, node: str, prefix: str, seen: set[str],
-          stack: tuple[str, ...], lines: list[str]) -> None:
+def _tree(
+    graph: DependencyGraph,
+    node: str,
+    prefix: str,
+    seen: set[str],
+    stack: tuple[str, ...],
+    lines: list[str],
+) -> None:
     children = graph.children(node)
     for index, (child, edge) in enumerate(children):
         last = index == len(children) - 1
@@ -85,14 +112,25 @@ def _dot_id(text: str) -> str:
 
 
 def render_graphml(graph: DependencyGraph) -> str:
-    keys = [("ecosystem", "node"), ("name", "node"), ("version", "node"), ("scope", "node"),
-            ("direct", "node"), ("root", "node"), ("specifier", "edge"), ("scope", "edge")]
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">']
+    keys = [
+        ("ecosystem", "node"),
+        ("name", "node"),
+        ("version", "node"),
+        ("scope", "node"),
+        ("direct", "node"),
+        ("root", "node"),
+        ("specifier", "edge"),
+        ("scope", "edge"),
+    ]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">',
+    ]
     for name, domain in keys:
         kind = "boolean" if name in ("direct", "root") else "string"
-        out.append(f'  <key id="{domain[0]}_{name}" for="{domain}" attr.name="{name}" '
-                   f'attr.type="{kind}"/>')
+        out.append(
+            f'  <key id="{domain[0]}_{name}" for="{domain}" attr.name="{name}" attr.type="{kind}"/>'
+        )
     out.append('  <graph id="depguard" edgedefault="directed">')
     for node in graph_to_dict(graph)["nodes"]:
         out.append(f"    <node id={quoteattr(node['id'])}>")
@@ -101,12 +139,12 @@ def render_graphml(graph: DependencyGraph) -> str:
             if value is None:
                 continue
             text = str(value).lower() if isinstance(value, bool) else str(value)
-            out.append(f"      <data key=\"n_{name}\">{_xml(text)}</data>")
+            out.append(f'      <data key="n_{name}">{_xml(text)}</data>')
         out.append("    </node>")
     for edge in graph.edges():
         out.append(f"    <edge source={quoteattr(edge.parent)} target={quoteattr(edge.child)}>")
-        out.append(f"      <data key=\"e_specifier\">{_xml(edge.specifier)}</data>")
-        out.append(f"      <data key=\"e_scope\">{edge.scope.value}</data>")
+        out.append(f'      <data key="e_specifier">{_xml(edge.specifier)}</data>')
+        out.append(f'      <data key="e_scope">{edge.scope.value}</data>')
         out.append("    </edge>")
     out += ["  </graph>", "</graphml>"]
     return "\n".join(out) + "\n"

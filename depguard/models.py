@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NewType
 
 CanonicalName = NewType("CanonicalName", str)
@@ -12,7 +12,7 @@ CanonicalName = NewType("CanonicalName", str)
 _PEP503 = re.compile(r"[-_.]+")
 
 
-class Ecosystem(str, enum.Enum):
+class Ecosystem(enum.StrEnum):
     PYPI = "PyPI"
     NPM = "npm"
 
@@ -20,7 +20,7 @@ class Ecosystem(str, enum.Enum):
         return self.value
 
 
-class Scope(str, enum.Enum):
+class Scope(enum.StrEnum):
     PROD = "prod"
     DEV = "dev"
     OPTIONAL = "optional"
@@ -74,7 +74,11 @@ class Dependency:
         return node_id(self.ecosystem, self.name, self.version)
 
     def label(self) -> str:
-        return f"{self.name} {self.version}" if self.version else f"{self.name} {self.specifier}".rstrip()
+        return (
+            f"{self.name} {self.version}"
+            if self.version
+            else f"{self.name} {self.specifier}".rstrip()
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,18 +129,24 @@ class ParsedManifest:
     """True when the file holds the full resolved graph (a lockfile)."""
 
     def add_package(self, dep: Dependency) -> str:
-        """Add a node, merging with an earlier occurrence (the stronger scope wins)."""
+        """Add a node, merging with an earlier occurrence of the same id.
+
+        The stronger scope wins; `direct`, an alias and an install script found on
+        either occurrence are kept.
+        """
         existing = self.packages.get(dep.id)
-        if existing is None or SCOPE_RANK[dep.scope] < SCOPE_RANK[existing.scope]:
-            if existing is not None and existing.direct and not dep.direct:
-                dep = _replace_direct(dep, True)
+        if existing is None:
             self.packages[dep.id] = dep
-        elif dep.direct and not existing.direct:
-            self.packages[dep.id] = _replace_direct(existing, True)
+            return dep.id
+        keep, other = (
+            (dep, existing)
+            if SCOPE_RANK[dep.scope] < SCOPE_RANK[existing.scope]
+            else (existing, dep)
+        )
+        self.packages[dep.id] = replace(
+            keep,
+            direct=keep.direct or other.direct,
+            alias=keep.alias or other.alias,
+            install_script=keep.install_script or other.install_script,
+        )
         return dep.id
-
-
-def _replace_direct(dep: Dependency, direct: bool) -> Dependency:
-    from dataclasses import replace
-
-    return replace(dep, direct=direct)

@@ -12,16 +12,23 @@ from depguard.models import Dependency, Ecosystem, Edge, ParsedManifest, Root, S
 
 
 def dep(name: str, version: str, scope: Scope = Scope.PROD, direct: bool = False) -> Dependency:
-    return Dependency(ecosystem=Ecosystem.NPM, name=canonical_name(Ecosystem.NPM, name),
-                      version=version, scope=scope, direct=direct, source="package-lock.json")
+    return Dependency(
+        ecosystem=Ecosystem.NPM,
+        name=canonical_name(Ecosystem.NPM, name),
+        version=version,
+        scope=scope,
+        direct=direct,
+        source="package-lock.json",
+    )
 
 
 @pytest.fixture()
 def graph() -> DependencyGraph:
     """holdout -> express -> accepts -> mime-types; holdout -> axios -> plain-crypto-js;
     two versions of debug; a cycle a <-> b; a dev dependency."""
-    manifest = ParsedManifest(path="package-lock.json", kind="package-lock.json",
-                              ecosystem=Ecosystem.NPM, locked=True)
+    manifest = ParsedManifest(
+        path="package-lock.json", kind="package-lock.json", ecosystem=Ecosystem.NPM, locked=True
+    )
     root = Root(name="holdout", source="package-lock.json", ecosystem=Ecosystem.NPM)
     manifest.roots.append(root)
     nodes = {
@@ -39,17 +46,25 @@ def graph() -> DependencyGraph:
     for node in nodes.values():
         manifest.add_package(node)
     links = [
-        (root.id, "express", "^4.21.0", Scope.PROD), (root.id, "axios", "^1.14.0", Scope.PROD),
+        (root.id, "express", "^4.21.0", Scope.PROD),
+        (root.id, "axios", "^1.14.0", Scope.PROD),
         (root.id, "jest", "^29", Scope.DEV),
-        ("express", "accepts", "~1.3.8", Scope.PROD), ("accepts", "mime-types", "~2.1.34", Scope.PROD),
-        ("axios", "plain", "^4.2.1", Scope.PROD), ("express", "debug2", "2.6.9", Scope.PROD),
-        ("axios", "debug4", "^4", Scope.PROD), ("axios", "mime-types", "^2.1.12", Scope.PROD),
-        ("express", "a", "1", Scope.PROD), ("a", "b", "1", Scope.PROD), ("b", "a", "1", Scope.PROD),
+        ("express", "accepts", "~1.3.8", Scope.PROD),
+        ("accepts", "mime-types", "~2.1.34", Scope.PROD),
+        ("axios", "plain", "^4.2.1", Scope.PROD),
+        ("express", "debug2", "2.6.9", Scope.PROD),
+        ("axios", "debug4", "^4", Scope.PROD),
+        ("axios", "mime-types", "^2.1.12", Scope.PROD),
+        ("express", "a", "1", Scope.PROD),
+        ("a", "b", "1", Scope.PROD),
+        ("b", "a", "1", Scope.PROD),
         ("jest", "debug4", "^4", Scope.PROD),
     ]
     for parent, child, spec, scope in links:
         parent_id = parent if parent.startswith("root:") else nodes[parent].id
-        manifest.edges.append(Edge(parent=parent_id, child=nodes[child].id, specifier=spec, scope=scope))
+        manifest.edges.append(
+            Edge(parent=parent_id, child=nodes[child].id, specifier=spec, scope=scope)
+        )
     return DependencyGraph.build([manifest])
 
 
@@ -103,7 +118,13 @@ def test_json_document_shape(graph: DependencyGraph) -> None:
     doc = json.loads(json.dumps(graph_to_dict(graph)))
     node = next(n for n in doc["nodes"] if n["name"] == "axios")
     assert {"id", "ecosystem", "name", "version", "scope", "direct"} <= set(node)
-    assert node == {**node, "ecosystem": "npm", "version": "1.14.1", "direct": True, "scope": "prod"}
+    assert node == {
+        **node,
+        "ecosystem": "npm",
+        "version": "1.14.1",
+        "direct": True,
+        "scope": "prod",
+    }
     edge = next(e for e in doc["edges"] if e["to"] == node["id"])
     assert set(edge) == {"from", "to", "specifier", "scope"}
     assert edge["specifier"] == "^1.14.0"
@@ -116,7 +137,10 @@ def test_dot_and_graphml_are_well_formed(graph: DependencyGraph) -> None:
     import networkx as nx
 
     dot = render_dot(graph)
-    assert dot.startswith("digraph depguard {") and '"npm:axios@1.14.1" -> "npm:plain-crypto-js@4.2.1"' in dot
+    assert (
+        dot.startswith("digraph depguard {")
+        and '"npm:axios@1.14.1" -> "npm:plain-crypto-js@4.2.1"' in dot
+    )
     ET.fromstring(render_graphml(graph))
     import io
 

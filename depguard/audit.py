@@ -1,0 +1,111 @@
+"""Orchestration: discover -> graph -> match -> Report. No printing, no exit codes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from depguard.advisories.sources import AdvisorySource, CuratedSource, OfflineSource
+from depguard.graph import DependencyGraph
+from depguard.models import Ecosystem, Scope
+from depguard.report import Report, fails
+
+__all__ = ["ScanOptions", "advisory_sources", "build_graph", "scan"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanOptions:
+    fail_on: str = "high"
+    offline: bool = False
+    db_path: Path | None = None
+    exclude_dev: bool = False
+    resolve: str = "none"
+    python: Path | None = None
+    pip_args: tuple[str, ...] = ()
+    parse_as: dict[Path, str] = field(default_factory=dict)
+    osv_api_url: str | None = None
+
+
+def build_graph(target: Path, options: ScanOptions) -> tuple[DependencyGraph, list[str]]:
+    """The project's graph and notes about what it could not complete."""
+    from depguard.discover import load_project
+
+    files = list(options.parse_as) if options.parse_as else None
+    manifests = load_project(target, files=files, parse_as=options.parse_as).manifests
+    if options.resolve != "none":
+        from depguard.resolve import ResolveMode, resolve_manifests
+
+        mode: ResolveMode = "pip" if options.resolve == "pip" else "env"
+        manifests = resolve_manifests(
+            manifests, mode, python=options.python, pip_args=options.pip_args
+        )
+    graph = DependencyGraph.build(manifests)
+    notes = [
+        f"{m.path}: no lockfile, so only direct dependencies are known "
+        "(partial graph; use --resolve env or --resolve pip)"
+        for m in graph.partial_manifests()
+        if m.ecosystem is Ecosystem.PYPI
+    ]
+    notes += [
+        f"{s.source or '?'}{':' + str(s.line) if s.line else ''}: {s.name}: {s.reason}"
+        for s in graph.skipped()
+    ]
+    return graph, notes
+
+
+def advisory_sources(
+    ecosystems: set[Ecosystem], options: ScanOptions, notes: list[str]
+) -> list[AdvisorySource]:
+    """The curated feed always; the offline database when present; OSV online to fill gaps."""
+    from depguard.advisories.db import default_db_path
+
+    sources: list[AdvisorySource] = [CuratedSource()]
+    db_path = options.db_path or default_db_path()
+    covered: set[Ecosystem] = set()
+    if db_path.is_file():
+        offline = OfflineSource(db_path)
+        sources.append(offline)
+        covered = {e for e in ecosystems if offline.covers(e)}
+        if offline.describe()["stale"]:
+            notes.append(
+                f"advisory database {db_path} is more than 7 days old: run `depguard db sync`"
+            )
+    missing = sorted(e.value for e in ecosystems - covered)
+    if missing and not options.offline:
+        from depguard.advisories.osv_api import OsvApiSource
+
+        sources.append(OsvApiSource(base_url=options.osv_api_url))
+    elif missing:
+        where = f"database {db_path}" if db_path.is_file() else f"database (none at {db_path})"
+        notes.append(
+            f"no advisory data for {', '.join(missing)} in the {where}: only the curated "
+            "feed of headline incidents was checked; run `depguard db sync` or "
+            "`depguard db import`"
+        )
+    return sources
+
+
+def scan(target: Path, options: ScanOptions) -> Report:
+    from depguard.matching import match_graph
+
+    graph, notes = build_graph(target, options)
+    packages = graph.packages()
+    if options.exclude_dev:
+        packages = [d for d in packages if d.scope is not Scope.DEV]
+    sources = advisory_sources({d.ecosystem for d in packages}, options, notes)
+    outcome = match_graph(graph, packages, sources)
+    findings = [replace(f, blocking=fails(f.severity, options.fail_on)) for f in outcome.findings]
+    return Report(
+        command="scan",
+        target=str(target),
+        packages=packages,
+        direct={d.id for d in packages if graph.is_direct(d)},
+        findings=findings,
+        unevaluated=outcome.unevaluated,
+        notes=notes,
+        fail_on=options.fail_on,
+        advisory_data={"sources": [s.describe() for s in sources]},
+    )
