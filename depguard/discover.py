@@ -100,10 +100,11 @@ def load_project(
             raise UsageError(f"{path}: not a supported manifest or lockfile (use --parse-as)")
         source = posixpath.normpath(os.path.relpath(path, base).replace(os.sep, "/"))
         parsed.append(parser.parse(path, source, reader))
-    return _select(parsed)
+    return select_manifests(parsed)
 
 
-def _select(parsed: list[ParsedManifest]) -> Discovery:
+def select_manifests(parsed: list[ParsedManifest]) -> Discovery:
+    """Set aside manifests a lockfile supersedes, included files and compiled pip-tools inputs."""
     discovery = Discovery()
     by_path = {m.path: m for m in parsed}
     included = {dep.source for m in parsed for dep in m.packages.values() if dep.source != m.path}

@@ -98,6 +98,11 @@ class DependencyGraph:
     def children(self, node: str) -> list[tuple[str, Edge]]:
         return [(child, data["edge"]) for child, data in sorted(self._g.adj[node].items())]
 
+    def parents(self, dep: Dependency) -> list[Dependency]:
+        """Packages (not roots) that depend on `dep` directly."""
+        found = (self.package(p) for p in self._g.predecessors(dep.id))
+        return sorted((d for d in found if d is not None), key=lambda d: d.id)
+
     def is_root(self, node: str) -> bool:
         return "root" in self._g.nodes[node]
 
