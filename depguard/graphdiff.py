@@ -13,7 +13,7 @@ from depguard.graph import DependencyGraph
 from depguard.models import Dependency, Ecosystem, ParsedManifest
 from depguard.parsers import FileReader, parser_for
 
-__all__ = ["SnapshotLike", "GraphDiff", "PackageDelta", "manifest_dirs", "load_side", "diff_graphs"]
+__all__ = ["GraphDiff", "PackageDelta", "SnapshotLike", "diff_graphs", "load_side", "manifest_dirs"]
 
 
 class SnapshotLike(Protocol):
