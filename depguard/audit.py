@@ -11,7 +11,7 @@ from depguard.graph import DependencyGraph
 from depguard.models import Ecosystem, Scope
 from depguard.report import Report, fails
 
-__all__ = ["ScanOptions", "advisory_sources", "build_graph", "scan"]
+__all__ = ["ScanOptions", "advisory_sources", "build_graph", "scan", "scan_env"]
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,12 @@ def build_graph(target: Path, options: ScanOptions) -> tuple[DependencyGraph, li
 
 
 def advisory_sources(
-    ecosystems: set[Ecosystem], options: ScanOptions, notes: list[str]
+    ecosystems: set[Ecosystem], options: ScanOptions, notes: list[str], online_api: bool = True
 ) -> list[AdvisorySource]:
-    """The curated feed always; the offline database when present; OSV online to fill gaps."""
+    """The curated feed always; the offline database when present; OSV online to fill gaps.
+
+    `online_api=False` is for callers that query an online service themselves (pip-audit).
+    """
     from depguard.advisories.db import default_db_path
 
     sources: list[AdvisorySource] = [CuratedSource()]
@@ -74,11 +77,11 @@ def advisory_sources(
                 f"advisory database {db_path} is more than 7 days old: run `depguard db sync`"
             )
     missing = sorted(e.value for e in ecosystems - covered)
-    if missing and not options.offline:
+    if missing and not options.offline and online_api:
         from depguard.advisories.osv_api import OsvApiSource
 
         sources.append(OsvApiSource(base_url=options.osv_api_url))
-    elif missing:
+    elif missing and (options.offline or online_api):
         where = f"database {db_path}" if db_path.is_file() else f"database (none at {db_path})"
         notes.append(
             f"no advisory data for {', '.join(missing)} in the {where}: only the curated "
@@ -108,4 +111,42 @@ def scan(target: Path, options: ScanOptions) -> Report:
         notes=notes,
         fail_on=options.fail_on,
         advisory_data={"sources": [s.describe() for s in sources]},
+    )
+
+
+def scan_env(options: ScanOptions, python: Path | None) -> Report:
+    """Audit an installed environment: pip-audit's service plus depguard's own advisory data."""
+    from depguard import pipaudit
+    from depguard.matching import match_graph
+
+    env = pipaudit.locate_environment(python)
+    own_notes: list[str] = []
+    sources = advisory_sources({Ecosystem.PYPI}, options, own_notes, online_api=False)
+    if options.offline:
+        deps = pipaudit.installed_packages(env.paths)
+        notes = ["--offline: pip-audit was not consulted; only depguard's own advisory data "
+                 "(curated feed, offline database) was used", *own_notes]
+    else:
+        deps = pipaudit.run_pip_audit(env.paths)
+        notes = own_notes
+    graph = pipaudit.env_graph(env, deps)
+    packages = graph.packages()
+    outcome = match_graph(graph, packages, sources)
+    theirs = pipaudit.pip_audit_findings(graph, deps, sources)
+    findings = [replace(f, blocking=fails(f.severity, options.fail_on))
+                for f in pipaudit.merge_findings(outcome.findings, theirs)]
+    described = [s.describe() for s in sources]
+    if not options.offline:
+        described.append({"name": "pip-audit", "version": pipaudit.pip_audit_version(),
+                          "service": "osv", "ecosystems": [Ecosystem.PYPI.value]})
+    return Report(
+        command="scan",
+        target=str(env.prefix),
+        packages=packages,
+        direct={d.id for d in packages},
+        findings=findings,
+        unevaluated=outcome.unevaluated + pipaudit.skipped_entries(env, deps),
+        notes=notes,
+        fail_on=options.fail_on,
+        advisory_data={"sources": described},
     )

@@ -293,6 +293,12 @@ def render_report(report: Any, fmt: str, output: Path | None) -> int:
 @PATH_ARG
 @report_options
 @click.option("--exclude-dev", is_flag=True, help="leave out development-only packages.")
+@click.option(
+    "--env",
+    "audit_env",
+    is_flag=True,
+    help="audit an installed environment (--python, default: this one) through pip-audit.",
+)
 @graph_options
 @click.pass_context
 def scan(
@@ -305,6 +311,7 @@ def scan(
     db_path: Path | None,
     osv_api_url: str | None,
     exclude_dev: bool,
+    audit_env: bool,
     resolve: str,
     python: Path | None,
     pip_args: Sequence[str],
@@ -315,8 +322,9 @@ def scan(
     \b
     Example:
       depguard scan . --fail-on critical --format json -o report.json
+      depguard scan --env --python .venv
     """
-    from depguard.audit import ScanOptions
+    from depguard.audit import ScanOptions, scan_env
     from depguard.audit import scan as run_scan
 
     options = ScanOptions(
@@ -330,7 +338,10 @@ def scan(
         parse_as=_parse_as_option(parse_as),
         osv_api_url=osv_api_url,
     )
-    ctx.exit(render_report(run_scan(path, options), fmt, output))
+    if audit_env and path != Path("."):
+        raise click.UsageError("--env audits an installed environment (see --python), not PATH")
+    report = scan_env(options, python) if audit_env else run_scan(path, options)
+    ctx.exit(render_report(report, fmt, output))
 
 
 DB_OPTION = click.option(

@@ -140,9 +140,12 @@ def resolve_manifests(
         raise UsageError(f"unknown resolve mode {mode!r} (known: env, pip)")
     if not any(_needs_resolving(m) for m in manifests):
         return list(manifests)
-    exe = _interpreter(python) if python is not None else None
+    exe = interpreter(python) if python is not None else None
     label = str(python) if python is not None else f"the running environment ({sys.prefix})"
-    environment, paths = _probe(exe) if exe is not None else (_current_environment(), None)
+    if exe is not None:
+        environment, paths = probe_environment(exe)
+    else:
+        environment, paths = _current_environment(), None
     installed = _Target(label, environment, _installed(paths), f"not installed in {label}") \
         if mode == "env" else None
     result: list[ParsedManifest] = []
@@ -164,7 +167,7 @@ def _needs_resolving(manifest: ParsedManifest) -> bool:
     return manifest.ecosystem is _PYPI and not manifest.locked
 
 
-def _interpreter(python: Path) -> Path:
+def interpreter(python: Path) -> Path:
     if python.is_dir():
         for relative in ("bin/python", "bin/python3", "Scripts/python.exe"):
             if (python / relative).is_file():
@@ -180,7 +183,7 @@ def _current_environment() -> dict[str, str]:
     return {str(key): str(value) for key, value in default_environment().items()}
 
 
-def _probe(exe: Path) -> tuple[dict[str, str], list[str]]:
+def probe_environment(exe: Path) -> tuple[dict[str, str], list[str]]:
     """Ask `exe` (-I -S: no site hooks, nothing of its environment runs) for paths, markers."""
     try:
         proc = subprocess.run([str(exe), "-I", "-S", "-c", _PROBE], capture_output=True, text=True,
