@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Protocol
 from depguard.errors import ParseError
 from depguard.models import Ecosystem, ParsedManifest
 
-__all__ = ["FileReader", "DiskReader", "ManifestParser", "ParseError", "load_json", "load_toml"]
+__all__ = ["DiskReader", "FileReader", "ManifestParser", "ParseError", "load_json", "load_toml"]
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
