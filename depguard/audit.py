@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from depguard.advisories.sources import AdvisorySource, CuratedSource, OfflineSource
 from depguard.graph import DependencyGraph
 from depguard.models import Ecosystem, Scope
-from depguard.report import Report, fails
+from depguard.report import Finding, Report, fails
+
+if TYPE_CHECKING:
+    from depguard.policy import PolicyOutcome
 
 __all__ = ["ScanOptions", "advisory_sources", "build_graph", "scan", "scan_env"]
 
@@ -18,7 +23,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScanOptions:
-    fail_on: str = "high"
+    fail_on: str | None = None
+    """None: the policy's `fail-on` (default high)."""
+    policy_path: Path | None = None
     offline: bool = False
     db_path: Path | None = None
     exclude_dev: bool = False
@@ -91,6 +98,31 @@ def advisory_sources(
     return sources
 
 
+def policy_notes(outcome: PolicyOutcome) -> list[str]:
+    """What the policy did, for the report: nothing it decided is silent."""
+    return [
+        *outcome.notes,
+        *outcome.expired,
+        *(f"unused policy entry: {entry}" for entry in outcome.unused),
+        *(f"allowed: {f.rule} {f.package} {f.version or ''}".rstrip() + f" ({why})"
+          for f, why in outcome.suppressed),
+    ]
+
+
+def gate_findings(findings: list[Finding], target: Path, options: ScanOptions,
+                  notes: list[str]) -> tuple[list[Finding], str]:
+    """Apply the project's policy (and a --fail-on override) to findings."""
+    from depguard.policy import apply_policy, load_policy
+
+    root = target if target.is_dir() else target.parent
+    policy = load_policy(root, options.policy_path)
+    if options.fail_on is not None:
+        policy = replace(policy, fail_on=options.fail_on)
+    outcome = apply_policy(findings, policy, date.today())
+    notes += policy_notes(outcome)
+    return outcome.findings, policy.fail_on
+
+
 def scan(target: Path, options: ScanOptions) -> Report:
     from depguard.matching import match_graph
 
@@ -100,7 +132,7 @@ def scan(target: Path, options: ScanOptions) -> Report:
         packages = [d for d in packages if d.scope is not Scope.DEV]
     sources = advisory_sources({d.ecosystem for d in packages}, options, notes)
     outcome = match_graph(graph, packages, sources)
-    findings = [replace(f, blocking=fails(f.severity, options.fail_on)) for f in outcome.findings]
+    findings, fail_on = gate_findings(outcome.findings, target, options, notes)
     return Report(
         command="scan",
         target=str(target),
@@ -109,7 +141,7 @@ def scan(target: Path, options: ScanOptions) -> Report:
         findings=findings,
         unevaluated=outcome.unevaluated,
         notes=notes,
-        fail_on=options.fail_on,
+        fail_on=fail_on,
         advisory_data={"sources": [s.describe() for s in sources]},
     )
 
@@ -133,7 +165,8 @@ def scan_env(options: ScanOptions, python: Path | None) -> Report:
     packages = graph.packages()
     outcome = match_graph(graph, packages, sources)
     theirs = pipaudit.pip_audit_findings(graph, deps, sources)
-    findings = [replace(f, blocking=fails(f.severity, options.fail_on))
+    fail_on = options.fail_on or "high"
+    findings = [replace(f, blocking=fails(f.severity, fail_on))
                 for f in pipaudit.merge_findings(outcome.findings, theirs)]
     described = [s.describe() for s in sources]
     if not options.offline:
@@ -147,6 +180,6 @@ def scan_env(options: ScanOptions, python: Path | None) -> Report:
         findings=findings,
         unevaluated=outcome.unevaluated + pipaudit.skipped_entries(env, deps),
         notes=notes,
-        fail_on=options.fail_on,
+        fail_on=fail_on,
         advisory_data={"sources": described},
     )

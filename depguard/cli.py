@@ -232,6 +232,15 @@ def why(
 FORMAT_NAMES = ("text", "json")
 
 
+POLICY_OPTION = click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="policy file (default: .depguard.toml or [tool.depguard] in pyproject.toml).",
+)
+
+
 def report_options(func: Any) -> Any:
     """--format/--output/--fail-on and the advisory-data options of scan and check."""
     for option in reversed(
@@ -249,9 +258,9 @@ def report_options(func: Any) -> Any:
             click.option(
                 "--fail-on",
                 type=click.Choice(FAIL_ON_CHOICES),
-                default="high",
-                show_default=True,
-                help="lowest severity that fails the gate (exit 1).",
+                default=None,
+                help="lowest severity that fails the gate, exit 1 (default: the policy's "
+                "fail-on, else high).",
             ),
             click.option("--offline", is_flag=True, help="no network at all."),
             click.option(
@@ -267,6 +276,7 @@ def report_options(func: Any) -> Any:
                 metavar="URL",
                 help="OSV API base URL for online lookups.",
             ),
+            POLICY_OPTION,
         ]
     ):
         func = option(func)
@@ -306,10 +316,11 @@ def scan(
     path: Path,
     fmt: str,
     output: Path | None,
-    fail_on: str,
+    fail_on: str | None,
     offline: bool,
     db_path: Path | None,
     osv_api_url: str | None,
+    policy_path: Path | None,
     exclude_dev: bool,
     audit_env: bool,
     resolve: str,
@@ -337,6 +348,7 @@ def scan(
         pip_args=tuple(pip_args),
         parse_as=_parse_as_option(parse_as),
         osv_api_url=osv_api_url,
+        policy_path=policy_path,
     )
     if audit_env and path != Path("."):
         raise click.UsageError("--env audits an installed environment (see --python), not PATH")
@@ -344,159 +356,113 @@ def scan(
     ctx.exit(render_report(report, fmt, output))
 
 
-DB_OPTION = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="advisory database (default: $DEPGUARD_DB or the user cache dir).",
-)
+def change_from_options(path: Path, base: str | None, head: str | None, staged: bool,
+                        diff: str | None) -> Any:
+    """The gitio.Change that --base/--head, --staged or --diff describe."""
+    from depguard import gitio
+    from depguard.errors import UsageError
+
+    modes = sum([base is not None, staged, diff is not None])
+    if modes != 1:
+        raise UsageError("give exactly one of --base REF, --staged or --diff FILE|-")
+    if head is not None and base is None:
+        raise UsageError("--head needs --base")
+    if diff is not None:
+        text = sys.stdin.read() if diff == "-" else _read_diff(Path(diff))
+        return gitio.diff_change(path, text, "<stdin>" if diff == "-" else diff)
+    repo = gitio.GitRepo.find(path)
+    return repo.staged() if staged else repo.change(base or "", head)
 
 
-def _db_path(db_path: Path | None) -> Path:
-    from depguard.advisories.db import default_db_path
+def _read_diff(path: Path) -> str:
+    from depguard.parsers.base import DiskReader
 
-    return db_path or default_db_path()
-
-
-@cli.group()
-def db() -> None:
-    """Manage the offline advisory database (OSV records in sqlite).
-
-    \b
-    Example:
-      depguard db sync && depguard db status
-    """
+    return DiskReader().read_text(path)
 
 
-@db.command("sync")
-@DB_OPTION
-@click.option(
-    "--ecosystem",
-    "ecosystems",
-    multiple=True,
-    default=("PyPI", "npm"),
-    show_default=True,
-    help="OSV ecosystem export to download (repeatable).",
-)
-@click.option(
-    "--url",
-    "base_url",
-    default=None,
-    metavar="URL",
-    help="base URL of the OSV exports (default: $DEPGUARD_OSV_DOWNLOAD_URL or OSV's bucket).",
-)
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="seconds per request.")
-def db_sync(
-    db_path: Path | None, ecosystems: Sequence[str], base_url: str | None, timeout: float
-) -> None:
-    """Download the OSV exports and swap in a fresh database atomically.
-
-    \b
-    Example:
-      depguard db sync --ecosystem PyPI
-    """
-    from depguard.advisories.sync import stderr_progress, sync
-
-    path = _db_path(db_path)
-    result = sync(path, ecosystems, base_url=base_url, timeout=timeout, progress=stderr_progress())
-    for eco in result.ecosystems:
-        state = f"downloaded {eco.downloaded:,} bytes" if eco.changed else "unchanged (304)"
-        click.echo(f"{eco.ecosystem}: {state}")
-    if result.imported is not None:
-        _echo_import(result.imported)
-    click.echo(f"database: {path}")
+def check_options(func: Any) -> Any:
+    for option in reversed([
+        click.option("--base", default=None, metavar="REF", help="compare against this git ref."),
+        click.option("--head", default=None, metavar="REF",
+                     help="the changed side (default: the working tree)."),
+        click.option("--staged", is_flag=True, help="check the index against HEAD."),
+        click.option("--diff", "diff", default=None, metavar="FILE|-",
+                     help="check a unified diff applied to PATH's files."),
+    ]):
+        func = option(func)
+    return func
 
 
-@db.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@DB_OPTION
-@click.option("--replace", is_flag=True, help="start from an empty database.")
-def db_import(paths: Sequence[Path], db_path: Path | None, replace: bool) -> None:
-    """Load OSV records from all.zip files, folders of .json files or single records.
+@cli.command()
+@PATH_ARG
+@check_options
+@report_options
+@click.pass_context
+def check(ctx: click.Context, path: Path, base: str | None, head: str | None, staged: bool,
+          diff: str | None, fmt: str, output: Path | None, fail_on: str | None, offline: bool,
+          db_path: Path | None, osv_api_url: str | None, policy_path: Path | None) -> None:
+    """Score what a change adds to the dependency surface, and gate it.
 
     \b
     Example:
-      depguard db import ~/Downloads/PyPI-all.zip ~/Downloads/npm-all.zip
+      depguard check --base origin/main --format markdown
     """
-    from depguard.advisories.db import import_paths
+    from depguard.gate import CheckOptions, run_check
 
-    path = _db_path(db_path)
-    _echo_import(import_paths(path, paths, replace=replace))
-    click.echo(f"database: {path}")
-
-
-def _echo_import(result: Any) -> None:
-    click.echo(
-        f"records: {result.read:,} read, {result.added:,} added, "
-        f"{result.updated:,} updated, {result.unchanged:,} unchanged, "
-        f"{result.malformed:,} malformed"
-    )
-    for problem in result.problems:
-        warn(problem)
+    change = change_from_options(path, base, head, staged, diff)
+    options = CheckOptions(fail_on=fail_on, offline=offline, db_path=db_path,
+                           policy_path=policy_path, osv_api_url=osv_api_url)
+    ctx.exit(render_report(run_check(change, options), fmt, output))
 
 
-@db.command("status")
-@DB_OPTION
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="output format.",
-)
-def db_status(db_path: Path | None, fmt: str) -> None:
-    """Show what the advisory database holds and how old it is.
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default=None,
+              help="lowest severity that blocks the commit (default: the policy's, else high).")
+@click.option("--offline", is_flag=True, help="no network at all.")
+@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="advisory database.")
+@POLICY_OPTION
+@click.pass_context
+def hook(ctx: click.Context, files: Sequence[Path], fail_on: str | None, offline: bool,
+         db_path: Path | None, policy_path: Path | None) -> None:
+    """Pre-commit entry point: check the staged change; exit 1 blocks the commit.
+
+    FILES (passed by pre-commit) are ignored: the whole staged change is checked.
 
     \b
     Example:
-      depguard db status --format json
+      depguard hook
     """
-    import json
+    from depguard.formats.hook import render_hook_summary
+    from depguard.gate import CheckOptions, run_check
 
-    from depguard.advisories.db import AdvisoryDB
+    change = change_from_options(Path("."), None, None, True, None)
+    options = CheckOptions(fail_on=fail_on, offline=offline, db_path=db_path,
+                           policy_path=policy_path)
+    report = run_check(change, options, command="hook")
+    click.echo(render_hook_summary(report), nl=False)
+    ctx.exit(ExitCode.GATE_FAILED if report.verdict == "fail" else ExitCode.PASSED)
 
-    path = _db_path(db_path)
-    with AdvisoryDB.open(path) as database:
-        status = database.status()
-    age_days = round(status.age.total_seconds() / 86400, 1) if status.age else None
-    doc = {
-        "path": str(status.path),
-        "schema": status.schema_version,
-        "advisories": status.advisories,
-        "malicious": status.malicious,
-        "withdrawn": status.withdrawn,
-        "ecosystems": status.per_ecosystem,
-        "newest_modified": status.newest_modified,
-        "updated_at": status.updated_at.isoformat() if status.updated_at else None,
-        "age_days": age_days,
-        "stale": status.stale,
-    }
-    if fmt == "json":
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        click.echo(f"database: {doc['path']} (schema {doc['schema']})")
-        click.echo(
-            f"advisories: {status.advisories:,} ({status.malicious:,} malicious, "
-            f"{status.withdrawn:,} withdrawn)"
-        )
-        for eco, count in status.per_ecosystem.items():
-            click.echo(f"  {eco}: {count:,}")
-        click.echo(f"newest record: {status.newest_modified or 'none'}")
-        click.echo(
-            f"updated: {doc['updated_at'] or 'never'}"
-            + (f" ({age_days} days ago)" if age_days is not None else "")
-        )
-    if status.stale:
-        warn(
-            "the advisory data is more than 7 days old (or its age is unknown): "
-            "run `depguard db sync`"
-        )
+
+from depguard.cli_db import db  # noqa: E402 - the group above must exist first
+
+cli.add_command(db)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Console entry point."""
-    cli.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="depguard")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["hook"] and _hook_has_nothing_to_do(args):
+        raise SystemExit(ExitCode.PASSED)
+    cli.main(args=args, prog_name="depguard")
     raise SystemExit(ExitCode.PASSED)  # pragma: no cover - click always exits
+
+
+def _hook_has_nothing_to_do(args: Sequence[str]) -> bool:
+    """The fast path: no manifest touched and no import line added (see hookfast)."""
+    if any(a in ("-h", "--help") for a in args):
+        return False
+    from depguard.hookfast import needs_full_check
+
+    return not needs_full_check()
