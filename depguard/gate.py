@@ -167,7 +167,7 @@ def _undeclared(item: Any) -> Finding:
         ecosystem=eco,
         package=dist,
         version=None,
-        message=f"`{ref.module}` is imported but no manifest declares it ({item.reason})",
+        message=f"`{ref.module}` is imported but {item.reason}",
         action=f"declare {dist} in {manifest}, or remove the import",
         file=ref.file,
         line=ref.line,
@@ -254,16 +254,17 @@ def _candidate_checks() -> list[
 ]:
     from depguard.checks import fresh_release, stdlib_alternative, typosquat, unknown_package
 
-    def direct(c: Candidate) -> bool:
-        return c.direct or c.origin == "import"
+    def new_and_direct(c: Candidate) -> bool:
+        """Name-level checks only concern packages the change adds, not version bumps."""
+        return c.previous_version is None and (c.direct or c.origin == "import")
 
     def everything(c: Candidate) -> bool:
         return True
 
     return [
-        (stdlib_alternative.RULE, stdlib_alternative.check, direct),
-        (unknown_package.RULE, unknown_package.check, direct),
-        (typosquat.RULE, typosquat.check, direct),
+        (stdlib_alternative.RULE, stdlib_alternative.check, new_and_direct),
+        (unknown_package.RULE, unknown_package.check, new_and_direct),
+        (typosquat.RULE, typosquat.check, new_and_direct),
         (fresh_release.RULE, fresh_release.check, everything),
     ]
 
