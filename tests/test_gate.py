@@ -251,3 +251,44 @@ def test_made_up_package_is_unknown_when_the_registry_is_reachable(repo: Path,
     (unknown,) = by_rule(report)["unknown-package"]
     assert unknown["package"] == "fastjsonx-turbo-utils"
     assert unknown["file"] == "pyproject.toml" and unknown["line"] == 6
+
+
+def test_policy_allows_warns_and_never_silences_malice(repo: Path) -> None:
+    write(repo, ".depguard.toml", """fail-on = "moderate"
+
+[rules]
+stdlib-alternative = "block"
+
+[[allow]]
+package = "pyyaml"
+rules = ["undeclared-import"]
+reason = "vendored in the base image"
+
+[[allow]]
+package = "axios"
+reason = "we trust axios, any version"
+
+[[ignore]]
+id = "MAL-2026-2306"
+reason = "trying to silence the dropper"
+
+[[allow]]
+package = "left-pad"
+reason = "never used"
+expires = 2020-01-01
+""")
+    git(repo, "add", ".depguard.toml")
+    git(repo, "commit", "-q", "-m", "policy")
+    assistant_change(repo)
+    code, report, _ = run("check", "--base", "HEAD")
+    assert code == 1
+    rules = by_rule(report)
+    assert {f["package"] for f in rules["undeclared-import"]} == {"node-fetch"}
+    assert {f["package"] for f in rules["malicious-package"]} == {"axios", "plain-crypto-js"}
+    assert all(f["blocking"] for f in rules["stdlib-alternative"])
+    assert all(f["blocking"] for f in rules["undeclared-import"])  # moderate >= fail-on
+    notes = "\n".join(report["notes"])  # type: ignore[arg-type]
+    assert "expired on 2020-01-01" in notes
+    assert "allowed: undeclared-import pyyaml" in notes
+    assert "MAL-2026-2306" in notes and "axios" in notes
+    assert "not checked: unknown-package: offline" in notes
