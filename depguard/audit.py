@@ -16,7 +16,7 @@ from depguard.report import Finding, Report, fails
 if TYPE_CHECKING:
     from depguard.policy import PolicyOutcome
 
-__all__ = ["ScanOptions", "advisory_sources", "build_graph", "scan", "scan_env"]
+__all__ = ["ScanOptions", "advisory_sources", "build_graph", "flag_graph", "scan", "scan_env"]
 
 log = logging.getLogger(__name__)
 
@@ -183,3 +183,13 @@ def scan_env(options: ScanOptions, python: Path | None) -> Report:
         fail_on=fail_on,
         advisory_data={"sources": described},
     )
+
+
+def flag_graph(graph: DependencyGraph, db_path: Path | None = None) -> list[Finding]:
+    """Advisory findings for a graph from local data only (curated feed and database)."""
+    from depguard.matching import match_graph
+
+    options = ScanOptions(offline=True, db_path=db_path)
+    packages = graph.packages()
+    sources = advisory_sources({d.ecosystem for d in packages}, options, [])
+    return match_graph(graph, packages, sources).findings

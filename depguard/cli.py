@@ -21,6 +21,7 @@ CONTEXT_SETTINGS = {
     "help_option_names": ["-h", "--help"],
     "auto_envvar_prefix": "DEPGUARD",
     "max_content_width": 100,
+    "terminal_width": 100,
 }
 
 PATH_ARG = click.argument("path", type=click.Path(path_type=Path), default=".", required=False)
@@ -168,7 +169,7 @@ OUTPUT_OPTION = click.option(
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["tree", "json", "dot", "graphml"]),
+    type=click.Choice(["tree", "json", "dot", "graphml", "html"]),
     default="tree",
     show_default=True,
     help="output format.",
@@ -193,6 +194,12 @@ def graph(
     from depguard.graph_render import render_graph
 
     dep_graph = load_graph(path, resolve, python, parse_as, pip_args)
+    if fmt == "html":
+        from depguard.audit import flag_graph
+        from depguard.graph_html import render_html
+
+        write_output(render_html(dep_graph, flag_graph(dep_graph)), output)
+        return
     write_output(render_graph(dep_graph, fmt), output)
 
 
@@ -229,7 +236,8 @@ def why(
             click.echo(f"... and {more} more chains to {dep.label()}")
 
 
-FORMAT_NAMES = ("text", "json")
+FORMAT_NAMES = ("text", "json", "sarif", "markdown", "github")
+"""Report formats; tests keep this equal to depguard.formats.FORMATS."""
 
 
 POLICY_OPTION = click.option(
