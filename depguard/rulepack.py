@@ -9,7 +9,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["last_good_version", "load_json_rule", "rules_dir"]
+__all__ = ["last_good_version", "load_json_rule", "rule_file", "rules_dir"]
 
 _SOURCE_RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -27,7 +27,15 @@ def rules_dir() -> Traversable:
 
 @cache
 def load_json_rule(name: str) -> Any:
-    return json.loads(rules_dir().joinpath(name).read_text(encoding="utf-8"))
+    return json.loads(rule_file(name).read_text(encoding="utf-8"))
+
+
+def rule_file(name: str) -> Traversable:
+    """A file under rules/ by its slash-separated relative name."""
+    item = rules_dir()
+    for part in name.split("/"):
+        item = item / part
+    return item
 
 
 def last_good_version(ecosystem: str, name: str, version: str | None) -> str | None:

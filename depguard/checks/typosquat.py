@@ -67,7 +67,7 @@ class Suspect:
 @cache
 def load_popular(ecosystem: Ecosystem) -> frozenset[str]:
     """The shipped popular-package list for `ecosystem` (canonical names)."""
-    text = rules_dir().joinpath("popular", f"{_FILE[ecosystem]}.txt").read_text(encoding="utf-8")
+    text = (rules_dir() / "popular" / f"{_FILE[ecosystem]}.txt").read_text(encoding="utf-8")
     lines = (line.strip() for line in text.splitlines())
     return frozenset(
         canonical_name(ecosystem, line) for line in lines if line and not line.startswith("#")
