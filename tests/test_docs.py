@@ -67,3 +67,12 @@ def test_changelog_keeps_an_unreleased_section() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## [Unreleased]" in changelog
     assert "[Unreleased]: " in changelog
+
+
+def test_readme_documents_every_action_input() -> None:
+    yaml = pytest.importorskip("yaml")  # PyYAML comes with pre-commit in the test extra
+    inputs = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["inputs"]
+    table = README[README.index("| input | default | meaning |"):].split("\n\n", 1)[0]
+    documented = set(re.findall(r"`([a-z-]+)`", "\n".join(
+        line.split("|")[1] for line in table.splitlines()[2:])))
+    assert documented == set(inputs)
