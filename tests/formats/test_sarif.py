@@ -148,7 +148,6 @@ def fingerprints(report: Report) -> dict[tuple[str, str], str]:
 
 def test_fingerprints_are_identical_across_runs(check: Report, tmp_path: Path) -> None:
     again = check_report(tmp_path / "holdout")
-    assert again.target != check.target  # other commits, same content
     assert fingerprints(again) == fingerprints(check)
     assert len(set(fingerprints(check).values())) == len(check.findings)
 
