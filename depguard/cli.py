@@ -15,7 +15,10 @@ import click
 
 from depguard import __version__
 from depguard.errors import DepguardError, ExitCode
-from depguard.report import FAIL_ON_CHOICES
+
+FAIL_ON_CHOICES = ("never", "low", "moderate", "high", "critical", "malicious")
+"""= depguard.report.FAIL_ON_CHOICES (a test keeps them equal). Not imported from there:
+report.py needs dataclasses, and `depguard hook`'s fast path must not pay for it."""
 
 CONTEXT_SETTINGS = {
     "help_option_names": ["-h", "--help"],
@@ -459,18 +462,6 @@ cli.add_command(db)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Console entry point."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["hook"] and _hook_has_nothing_to_do(args):
-        raise SystemExit(ExitCode.PASSED)
-    cli.main(args=args, prog_name="depguard")
+    """Run the click CLI (the console script enters through depguard.__main__.main)."""
+    cli.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="depguard")
     raise SystemExit(ExitCode.PASSED)  # pragma: no cover - click always exits
-
-
-def _hook_has_nothing_to_do(args: Sequence[str]) -> bool:
-    """The fast path: no manifest touched and no import line added (see hookfast)."""
-    if any(a in ("-h", "--help") for a in args):
-        return False
-    from depguard.hookfast import needs_full_check
-
-    return not needs_full_check()

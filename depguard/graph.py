@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ class DependencyGraph:
         self._g: nx.DiGraph[str] = nx.DiGraph()
         self.manifests: list[ParsedManifest] = []
         self._depth: dict[str, int] | None = None
+        self._introduced: dict[str, list[Dependency]] = {}
 
     @classmethod
     def build(cls, manifests: Iterable[ParsedManifest]) -> DependencyGraph:
@@ -53,6 +54,7 @@ class DependencyGraph:
     def add_manifest(self, manifest: ParsedManifest) -> None:
         self.manifests.append(manifest)
         self._depth = None
+        self._introduced = {}
         for root in manifest.roots:
             self._g.add_node(root.id, root=root)
         for dep in manifest.packages.values():
@@ -139,21 +141,28 @@ class DependencyGraph:
 
     def introduced_by(self, dep: Dependency) -> list[Dependency]:
         """The direct dependencies whose subtree contains `dep`."""
-        import networkx as nx
-
-        ancestors = nx.ancestors(self._g, dep.id) | {dep.id}
-        found = [self.package(n) for n in ancestors if n in self._g and not self.is_root(n)]
-        return sorted((d for d in found if d is not None and self.is_direct(d)), key=lambda d: d.id)
+        cached = self._introduced.get(dep.id)
+        if cached is None:  # one finding per advisory asks again for the same package
+            ancestors = self._distances_to(dep.id)
+            found = [self.package(n) for n in ancestors if not self.is_root(n)]
+            cached = sorted((d for d in found if d is not None and self.is_direct(d)),
+                            key=lambda d: d.id)
+            self._introduced[dep.id] = cached
+        return list(cached)
 
     def chains(self, dep: Dependency, limit: int = MAX_CHAINS) -> tuple[list[Chain], int]:
         """Shortest chains root > direct > ... > dep, one set per direct dependency reaching it.
 
         Returns the chains (at most `limit`) and how many more there were.
         """
+        # One reverse breadth-first search from `dep` gives every ancestor's distance to
+        # it; shortest paths from any entry point then follow strictly decreasing
+        # distances. (One search per package instead of one per entry point.)
+        distance = self._distances_to(dep.id)
         chains: list[Chain] = []
         total = 0
-        for root_id, direct_id in self._entry_points(dep):
-            for path in self._shortest_paths(direct_id, dep.id):
+        for root_id, direct_id in self._entry_points(distance):
+            for path in _take(self._shortest_paths(direct_id, distance), MAX_CHAINS):
                 total += 1
                 if len(chains) < limit:
                     pkgs = tuple(d for d in (self.package(n) for n in path) if d is not None)
@@ -161,24 +170,47 @@ class DependencyGraph:
         chains.sort(key=lambda c: (len(c.packages), c.render()))
         return chains, total - len(chains)
 
-    def _entry_points(self, dep: Dependency) -> Iterator[tuple[str, str]]:
-        import networkx as nx
+    def _distances_to(self, target: str) -> dict[str, int]:
+        """Edges from each ancestor of `target` (and `target` itself) down to `target`."""
+        if target not in self._g:
+            import networkx as nx
 
-        ancestors = nx.ancestors(self._g, dep.id) | {dep.id}
-        for node in sorted(ancestors):
+            raise nx.NetworkXError(f"The node {target} is not in the digraph.")
+        pred = self._g.pred
+        distance = {target: 0}
+        frontier = [target]
+        while frontier:
+            following: list[str] = []
+            for node in frontier:
+                step = distance[node] + 1
+                for parent in pred[node]:
+                    if parent not in distance:
+                        distance[parent] = step
+                        following.append(parent)
+            frontier = following
+        return distance
+
+    def _entry_points(self, distance: dict[str, int]) -> Iterator[tuple[str, str]]:
+        """(root, direct dependency) pairs above the target whose distances are given."""
+        for node in sorted(distance):
             if self.is_root(node):
                 continue
             for parent in sorted(self._g.predecessors(node)):
                 if self.is_root(parent):
                     yield parent, node
 
-    def _shortest_paths(self, source: str, target: str) -> list[Sequence[str]]:
-        import networkx as nx
-
-        try:
-            return list(_take(nx.all_shortest_paths(self._g, source, target), MAX_CHAINS))
-        except nx.NetworkXNoPath:
-            return []
+    def _shortest_paths(self, source: str, distance: dict[str, int]) -> Iterator[list[str]]:
+        """Every shortest path from `source` to the target `distance` was measured from."""
+        succ = self._g.succ
+        stack: list[tuple[str, list[str]]] = [(source, [source])]
+        while stack:
+            node, path = stack.pop()
+            left = distance[node]
+            if left == 0:
+                yield path
+                continue
+            below = [c for c in succ[node] if distance.get(c) == left - 1]
+            stack.extend((child, [*path, child]) for child in sorted(below, reverse=True))
 
     def skipped(self) -> list[Skipped]:
         return [item for manifest in self.manifests for item in manifest.skipped]

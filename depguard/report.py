@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from depguard import __version__
-from depguard.models import Dependency, Ecosystem
+
+if TYPE_CHECKING:  # annotations only: `depguard hook`'s fast path imports this module
+    from depguard.models import Dependency, Ecosystem
 
 __all__ = ["FAIL_ON_CHOICES", "SCHEMA_VERSION", "Finding", "Report", "Severity", "Unevaluated"]
 

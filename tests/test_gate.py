@@ -179,7 +179,7 @@ def test_same_change_staged_blocks_through_the_hook(repo: Path) -> None:
 def test_hook_fast_path_returns_without_a_report(repo: Path) -> None:
     write(repo, "README.md", "# holdout\n\nchanged\n")
     git(repo, "add", "README.md")
-    proc = subprocess.run(["python", "-c", "import sys; from depguard.cli import main; main()",
+    proc = subprocess.run(["python", "-c", "from depguard.__main__ import main; main()",
                            "hook"], cwd=repo, capture_output=True, text=True,
                           env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])})
     assert proc.returncode == 0, proc.stderr
