@@ -82,7 +82,8 @@ class DepguardGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except DepguardError as exc:
-            click.echo(f"depguard: error: {exc}", err=True)
+            one_line = str(exc).replace("\r", "\\r").replace("\n", "\\n")  # names from files
+            click.echo(f"depguard: error: {one_line}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("depguard: interrupted", err=True)

@@ -67,10 +67,20 @@ def discover_files(root: Path) -> list[Path]:
         )
         for filename in sorted(filenames):
             path = current / filename
-            if path.is_symlink() or parser_for(path) is None:
+            if parser_for(path) is None or (path.is_symlink() and not _escapes(path, root)):
                 continue
             found.append(path)
     return found
+
+
+def _escapes(link: Path, root: Path) -> bool:
+    """A symlink to a file outside the project: kept, so that reading it is refused loudly.
+
+    A link inside the project is skipped (its target is scanned as itself), and so is a
+    dangling one; one that leaves the project must not pass silently as "nothing to scan".
+    """
+    target = link.resolve()
+    return target.is_file() and not target.is_relative_to(root.resolve())
 
 
 def load_project(

@@ -56,6 +56,10 @@ def render_json(graph: DependencyGraph) -> str:
     return json.dumps(graph_to_dict(graph), indent=2) + "\n"
 
 
+TREE_DEPTH = 200
+"""Deepest level the tree draws; real projects stay far below it."""
+
+
 def render_tree(graph: DependencyGraph) -> str:
     """An `npm ls`-style tree; a subtree already printed is marked `(*)`, a cycle `(cycle)`."""
     lines: list[str] = []
@@ -75,6 +79,9 @@ def _tree(
     lines: list[str],
 ) -> None:
     children = graph.children(node)
+    if children and len(stack) > TREE_DEPTH:  # a hostile chain: bounded recursion and output
+        lines.append(f"{prefix}└── ... deeper levels not shown (use --format json)")
+        return
     for index, (child, edge) in enumerate(children):
         last = index == len(children) - 1
         dep = graph.package(child)

@@ -390,7 +390,7 @@ def _python_project_names(path: PurePosixPath, text: str | None) -> set[str]:
     else:
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+        except (ValueError, RecursionError):  # TOMLDecodeError, a 4300+ digit integer, nesting
             return names
         raw, packages = _toml_names(data)
     for name in raw:

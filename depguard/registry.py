@@ -180,6 +180,8 @@ class RegistryClient:
         self._owns_session = session is None
         self._clock = clock
         self._memo: dict[tuple[Ecosystem, str], ProjectInfo | None] = {}
+        self._down: dict[Ecosystem, str] = {}
+        """A registry that timed out or refused the connection is not asked again this run."""
 
     def close(self) -> None:
         """Close the HTTP session this client opened (not an injected one) and the cache."""
@@ -206,6 +208,8 @@ class RegistryClient:
         if hit is not None:
             info = ProjectInfo.from_json(ecosystem, hit) if hit else None
         else:
+            if ecosystem in self._down:
+                raise RegistryUnavailable(ecosystem, self._down[ecosystem])
             info = self._fetch(ecosystem, key[1])
             self.cache.put(ecosystem, key[1], now, info.to_json() if info else None)
         self._memo[key] = info
@@ -267,7 +271,10 @@ class RegistryClient:
             finally:
                 response.close()
         except requests.RequestException as exc:
-            raise RegistryUnavailable(ecosystem, _failure(exc)) from exc
+            reason = _failure(exc)
+            if isinstance(exc, requests.Timeout | requests.ConnectionError):
+                self._down[ecosystem] = reason  # one timeout per run, not one per package
+            raise RegistryUnavailable(ecosystem, reason) from exc
         try:
             return 200, json.loads(body)
         except ValueError as exc:

@@ -114,8 +114,8 @@ def _git_header_names(rest: str) -> tuple[str, str] | None:
         end = _closing_quote(rest)
         first, second = c_unquote(rest[: end + 1]), rest[end + 1 :].strip()
         return first, c_unquote(second)
-    if rest.endswith('"'):
-        start = rest.rindex('"', 0, len(rest) - 1)
+    start = rest.rfind('"', 0, len(rest) - 1) if rest.endswith('"') else -1
+    if start >= 0:
         return rest[:start].strip(), c_unquote(rest[start:])
     half = (len(rest) - 1) // 2
     if (
@@ -308,8 +308,9 @@ def _locate(
         old = [line[1:] for line in body if line[0] != "+"]
         if fuzz and not old:
             continue
-        start = want + head
         last = len(lines) - len(old)
+        # a stated line far outside the file (`@@ -99999999999 ...`) searches from its edge
+        start = min(max(want + head, floor), max(last, floor))
         for distance in range(max(start - floor, last - start, 0) + 1):
             for at in (start - distance, start + distance) if distance else (start,):
                 if floor <= at <= last and _matches(lines, old, at, loose):
@@ -452,6 +453,8 @@ class _Applier:
     def guess(self, patch: FilePatch) -> str:
         """`diff -u` names carry unknown prefixes: take the level that names an existing file."""
         names = [name for name in (patch.new_name, patch.old_name) if name is not None]
+        if not names:  # `--- /dev/null` and `+++ /dev/null`
+            raise self.error("a file section without a file name", patch)
         levels = ([self.level] if self.level is not None else []) + [1, 0]
         for level in levels:
             for name in names:

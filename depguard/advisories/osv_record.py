@@ -246,7 +246,8 @@ def _pick_cvss(entries: Iterable[tuple[str, str]]) -> tuple[float | None, str | 
 
 
 def _cwes(db: Mapping[str, Any]) -> set[str]:
-    found = {c for c in db.get("cwe_ids") or () if isinstance(c, str)}
+    listed = db.get("cwe_ids")
+    found = {c for c in listed if isinstance(c, str)} if isinstance(listed, list) else set()
     cwes = db.get("cwes")
     for cwe in cwes if isinstance(cwes, list) else ():
         cwe_id = cwe.get("cweId") if isinstance(cwe, dict) else None
@@ -340,4 +341,8 @@ def load_advisory(path: Path | str) -> Advisory:
         raise AdvisoryError(str(path), f"cannot read: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise AdvisoryError(str(path), f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise AdvisoryError(str(path), f"invalid JSON: {str(exc).split(':')[0]}") from exc
+    except RecursionError as exc:
+        raise AdvisoryError(str(path), "invalid JSON: nested too deeply") from exc
     return parse_advisory(data, str(path))

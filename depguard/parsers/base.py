@@ -65,6 +65,8 @@ def load_json(path: Path | str, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(path, f"invalid JSON: {exc.msg}", exc.lineno) from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ParseError(path, f"invalid JSON: {_first_clause(exc)}") from exc
     except RecursionError as exc:
         raise ParseError(path, "invalid JSON: nested too deeply") from exc
 
@@ -78,8 +80,15 @@ def load_toml(path: Path | str, text: str) -> dict[str, Any]:
         line = getattr(exc, "lineno", None) or _toml_line(str(exc))
         msg = getattr(exc, "msg", None) or str(exc).split(" (at line")[0]
         raise ParseError(path, f"invalid TOML: {msg}", line) from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ParseError(path, f"invalid TOML: {_first_clause(exc)}") from exc
     except RecursionError as exc:
         raise ParseError(path, "invalid TOML: nested too deeply") from exc
+
+
+def _first_clause(exc: ValueError) -> str:
+    """`Exceeds the limit (4300 digits) for integer string conversion` without the advice."""
+    return str(exc).split(":", 1)[0].strip() or type(exc).__name__
 
 
 def _toml_line(message: str) -> int | None:

@@ -212,11 +212,12 @@ class _Getter:
 
 
 def _scope(get: _Getter) -> Scope:
-    if get.flag("dev") or get.flag("devOptional"):
+    dev, dev_optional, optional, peer = map(get.flag, ("dev", "devOptional", "optional", "peer"))
+    if dev or dev_optional:  # every flag is read first, so a wrong type is never skipped
         return Scope.DEV
-    if get.flag("optional"):
+    if optional:
         return Scope.OPTIONAL
-    return Scope.PEER if get.flag("peer") else Scope.PROD
+    return Scope.PEER if peer else Scope.PROD
 
 
 def _is_package(loc: str) -> bool:

@@ -191,7 +191,7 @@ def _check_version(source: str, version: str | None, text: str) -> None:
 
 
 def _node(table: Fields, legacy_files: dict[str, Any]) -> Node:
-    name = table.string("name", required=True) or ""
+    name = table.name()
     node = Node(canonical_name(PYPI, name), table.string("version", required=True), table.line)
     groups = (
         table.strings("groups") if "groups" in table.data else [table.string("category") or "main"]

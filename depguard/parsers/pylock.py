@@ -148,7 +148,7 @@ def _link(
     manifest: ParsedManifest, dep: Fields, tables: list[Fields], nodes: list[Node]
 ) -> Link | None:
     """A `dependencies` entry names another entry by a subset of its keys."""
-    name = canonical_name(PYPI, dep.string("name", required=True) or "")
+    name = canonical_name(PYPI, dep.name())
     keys = {k: v for k, v in dep.data.items() if k != "name"}
     found = tuple(
         i
@@ -165,7 +165,7 @@ def _link(
 
 
 def _node(table: Fields) -> Node:
-    name = table.string("name", required=True) or ""
+    name = table.name()
     node = Node(canonical_name(PYPI, name), table.string("version"), table.line)
     node.marker = table.string("marker")
     table.string("requires-python")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -192,7 +193,7 @@ class TomlLines:
         self._offsets: dict[KeyPath, int] = {}
         self._newlines = [i for i, ch in enumerate(text) if ch == "\n"]
         # Defensive: keep what was found; lines degrade to a prefix or None, never a crash.
-        with contextlib.suppress(ValueError, IndexError, tomllib.TOMLDecodeError):
+        with contextlib.suppress(ValueError, IndexError, RecursionError):
             self._scan()
 
     def line(self, path: KeyPath) -> int | None:
@@ -327,7 +328,13 @@ def _type_name(value: Any) -> str:
 
 
 def _where(path: KeyPath) -> str:
-    return "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in path).lstrip(".")
+    return "".join(f"[{key}]" if isinstance(key, int) else f".{_shown(key)}" for key in path
+                   ).lstrip(".")
+
+
+def _shown(key: str) -> str:
+    """A key as written, quoted when it holds a newline or another unprintable character."""
+    return key if key.isprintable() else json.dumps(key)
 
 
 def _and(*markers: str | None) -> str | None:
@@ -359,7 +366,8 @@ class PyprojectParser(ManifestParser):
 
     def parse(self, path: Path, source: str, reader: FileReader) -> ParsedManifest:
         text = reader.read_text(path)
-        builder = _Builder(source, TomlLines(text), load_toml(source, text))
+        data = load_toml(source, text)  # first: TomlLines expects text tomllib accepted
+        builder = _Builder(source, TomlLines(text), data)
         declared = builder.declared_name()
         folder = Path(path).resolve().parent.name or Path(source).parent.name or "project"
         root = Root(name=declared or folder, source=source, ecosystem=PYPI)
@@ -543,7 +551,7 @@ class _Builder:
                 found.append((entry, path))
                 continue
             if set(entry) != {"include-group"}:
-                keys = ", ".join(sorted(entry)) or "none"
+                keys = ", ".join(_shown(k) for k in sorted(entry)) or "none"
                 message = f"{_where(path)} must be a requirement string or {{include-group = ...}}"
                 raise self.error(f"{message}, not a table with keys: {keys}", path)
             target = self.string(entry["include-group"], (*path, "include-group"))

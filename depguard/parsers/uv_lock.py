@@ -59,6 +59,13 @@ class Fields:
             raise self.fail(key, "a string")
         return value
 
+    def name(self, key: str = "name") -> str:
+        """A required package name: a string with something in it."""
+        value = self.string(key, required=True)
+        if not value or not value.strip():
+            raise self.fail(key, "a non-empty package name")
+        return value
+
     def table(self, key: str) -> dict[str, Any]:
         value = self.data.get(key, {})
         if not isinstance(value, dict):
@@ -334,7 +341,7 @@ def _local_path(table: Fields) -> str | None:
 
 
 def _node(table: Fields) -> Node:
-    name = table.string("name", required=True) or ""
+    name = table.name()
     node = Node(canonical_name(PYPI, name), table.string("version"), table.line)
     source = table.table("source")
     hashes: list[str] = []
@@ -368,7 +375,7 @@ class _Linker:
     ) -> list[Link]:
         out: list[Link] = []
         for dep in deps:
-            name = canonical_name(PYPI, dep.string("name", required=True) or "")
+            name = canonical_name(PYPI, dep.name())
             extras = tuple(dep.strings("extra"))
             marker = dep.string("marker")
             targets = self._targets(name, dep)
@@ -431,7 +438,7 @@ def _specs(entries: list[Fields]) -> dict[str, str]:
     """`[package.metadata] requires-dist` entries -> specifier by "name;marker" and by name."""
     specs: dict[str, str] = {}
     for entry in entries:
-        name = canonical_name(PYPI, entry.string("name", required=True) or "")
+        name = canonical_name(PYPI, entry.name())
         spec = entry.string("specifier") or ""
         specs[f"{name};{entry.string('marker')}"] = spec
         specs.setdefault(name, spec)
