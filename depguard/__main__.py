@@ -7,8 +7,16 @@ the click CLI (and everything behind it) imported.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
+
+
+def _drop_working_directory_from_path() -> None:
+    """`python -m depguard` puts the working directory first on sys.path; in a scanned
+    project that would let a file like `json.py` shadow the standard library and run."""
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -24,4 +32,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    _drop_working_directory_from_path()
     main()

@@ -106,7 +106,7 @@ class Runner:
         })
 
     def run(self, **env: str) -> Run:
-        proc = subprocess.run([sys.executable, "-m", "depguard.action"], cwd=self.workspace,
+        proc = subprocess.run([sys.executable, "-P", "-m", "depguard.action"], cwd=self.workspace,
                               env={**self.env, **env}, capture_output=True, text=True,
                               timeout=300)
         summary = self.tmp / "summary.md"
@@ -168,6 +168,16 @@ def test_assistant_pull_request_is_blocked_and_reported_everywhere(assistant_pr:
     body = created["input"]["body"]  # type: ignore[index]
     assert body.startswith(MARKER + "\n") and body.count(MARKER) == 1
     assert "plain-crypto-js" in body and "MAL-2026-2306" in body
+
+
+def test_files_in_the_pull_request_never_shadow_python_modules(assistant_pr: Runner) -> None:
+    marker = assistant_pr.tmp / "pwned"
+    for name in ("json.py", "click.py", "subprocess.py"):
+        (assistant_pr.workspace / name).write_text(
+            f"open({str(marker)!r}, 'w').write('ran')\n", encoding="utf-8")
+    result = assistant_pr.run()
+    assert result.code == 1, result.stderr
+    assert not marker.exists()
 
 
 def test_the_sticky_comment_is_updated_in_place(assistant_pr: Runner) -> None:
@@ -368,7 +378,9 @@ def test_action_installs_itself_and_runs_the_module() -> None:
     text = ACTION.read_text()
     assert '"$ACTION_PATH"' in text and "${{ github.action_path }}" in text
     assert "depguard db sync" in text and "::warning" in text
-    assert steps[-1]["run"] == "python -m depguard.action"
+    assert steps[-1]["run"].startswith("python -P -m depguard.action")
+    runs = [s["run"] for s in steps if "run" in s]
+    assert all("python -P " in r for r in runs if "python " in r)  # never import from the PR
 
 
 def test_example_workflow_has_what_the_action_needs() -> None:

@@ -60,3 +60,15 @@ def test_hook_fast_path_loads_no_pipeline_module(tmp_path: Path) -> None:
     assert "depguard.hookfast" in names
     assert not [n for n in names if n.startswith(HEAVY)]
     assert "click" not in names  # the fast path answers before the CLI is imported
+
+
+def test_python_m_depguard_never_imports_from_the_working_directory(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    for name in ("json.py", "click.py", "subprocess.py", "tomllib.py"):
+        (tmp_path / name).write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    (tmp_path / "requirements.txt").write_text("requests==2.31.0\n")
+    proc = subprocess.run([sys.executable, "-m", "depguard", "scan", ".", "--offline"],
+                          cwd=tmp_path, env={**_env(), "DEPGUARD_DB": str(tmp_path / "x.db")},
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()

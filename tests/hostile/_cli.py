@@ -35,6 +35,7 @@ def depguard(*args: str | Path, cwd: Path | None = None, timeout: float = 120,
         "NO_COLOR": "1",
         "DEPGUARD_DB": str(home / "osv.db"),
         "XDG_CACHE_HOME": str(home / "cache"),
+        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
         **(env or {}),
     }
     start = time.monotonic()

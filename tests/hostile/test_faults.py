@@ -242,7 +242,7 @@ def test_sync_killed_mid_download_keeps_the_old_database(tmp_path: Path, local: 
 
     exports.bodies = {"PyPI": _export("PyPI", extra=300), "npm": _export("npm", extra=300)}
     exports.slow, exports.etag = True, '"v2"'
-    env = {"PYTHONPATH": str(ROOT), "DEPGUARD_DB": str(db)}
+    env = {"PYTHONPATH": str(ROOT), "DEPGUARD_DB": str(db), "NO_PROXY": "127.0.0.1"}
     with subprocess.Popen(
         [sys.executable, "-m", "depguard", "db", "sync", "--db", str(db), "--url", server.url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**_base_env(), **env},

@@ -371,7 +371,8 @@ def test_a_5000_deep_dependency_chain(tmp_path: Path, args: list[str]) -> None:
     """(was: RecursionError drawing the tree) every command copes, in bounded output."""
     (tmp_path / "package-lock.json").write_text(json.dumps(_chain_lock(5000)), encoding="utf-8")
     cmd, *rest = args
-    run = depguard(cmd, *([rest[0], tmp_path] if cmd == "why" else [tmp_path, *rest]))
+    where: list[str | Path] = [rest[0], tmp_path] if cmd == "why" else [tmp_path, *rest]
+    run = depguard(cmd, *where)
     assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
     assert run.code == 0, run.stderr
     assert run.seconds < FAST * 2
