@@ -27,7 +27,7 @@ from packaging.version import InvalidVersion, Version
 from depguard.errors import ParseError
 from depguard.models import Ecosystem, canonical_name
 from depguard.parsers.base import DiskReader, FileReader, load_toml
-from depguard.parsers.pyproject import KeyPath, TomlLines
+from depguard.parsers.toml_lines import KeyPath, TomlLines
 from depguard.report import FAIL_ON_CHOICES, Finding, fails
 
 __all__ = [

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -179,9 +182,9 @@ def test_same_change_staged_blocks_through_the_hook(repo: Path) -> None:
 def test_hook_fast_path_returns_without_a_report(repo: Path) -> None:
     write(repo, "README.md", "# holdout\n\nchanged\n")
     git(repo, "add", "README.md")
-    proc = subprocess.run(["python", "-c", "from depguard.__main__ import main; main()",
-                           "hook"], cwd=repo, capture_output=True, text=True,
-                          env={**__import__("os").environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    proc = subprocess.run([sys.executable, "-c", "from depguard.__main__ import main; main()",
+                           "hook"], cwd=repo, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
 
@@ -204,9 +207,9 @@ def test_bad_ref_exits_2(repo: Path) -> None:
 
 
 class _Registry(BaseHTTPRequestHandler):
-    known = {"requests", "simplejson"}
+    known: ClassVar[frozenset[str]] = frozenset({"requests", "simplejson"})
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         name = self.path.strip("/").split("/")[1] if self.path.startswith("/pypi/") else ""
         if name in self.known:
             body = json.dumps({"info": {"name": name, "version": "1.0"},

@@ -31,8 +31,7 @@ from depguard.models import (
     Skipped,
     canonical_name,
 )
-from depguard.parsers.base import FileReader, ManifestParser, load_toml
-from depguard.parsers.uv_lock import (
+from depguard.parsers._lockgraph import (
     INFERRED,
     Fields,
     Link,
@@ -43,6 +42,7 @@ from depguard.parsers.uv_lock import (
     unreferenced,
     walk,
 )
+from depguard.parsers.base import FileReader, ManifestParser, load_toml
 
 PYPI = Ecosystem.PYPI
 SUPPORTED_MAJOR = ("1", "2")

@@ -22,9 +22,7 @@ from typing import ClassVar
 
 from depguard.errors import ParseError
 from depguard.models import Ecosystem, ParsedManifest, Root, Skipped, canonical_name
-from depguard.parsers.base import FileReader, ManifestParser, line_of, load_toml
-from depguard.parsers.poetry_lock import direct_from_pyproject
-from depguard.parsers.uv_lock import (
+from depguard.parsers._lockgraph import (
     INFERRED,
     Fields,
     Link,
@@ -35,6 +33,8 @@ from depguard.parsers.uv_lock import (
     unreferenced,
     walk,
 )
+from depguard.parsers.base import FileReader, ManifestParser, line_of, load_toml
+from depguard.parsers.poetry_lock import direct_from_pyproject
 
 PYPI = Ecosystem.PYPI
 _NAME = re.compile(r"^pylock\.([^.]+\.)?toml$")
