@@ -177,14 +177,13 @@ def _undeclared(item: Any) -> Finding:
 
 def _candidates(diff: GraphDiff, imports: Iterable[Any]) -> list[Candidate]:
     """Every package the change adds or moves, plus third-party imports no manifest adds."""
-    weights = _weights(diff)
     found: dict[tuple[Ecosystem, str], Candidate] = {}
     for delta in [*diff.added, *diff.changed]:
         dep = delta.dep
         if dep is None:
             continue
         found[(dep.ecosystem, dep.name)] = _from_dep(
-            dep, delta.direct, delta.before, delta.introduced_by, weights
+            dep, delta.direct, delta.before, delta.introduced_by
         )
     for item in imports:
         if item.kind.name != "UNDECLARED":
@@ -206,18 +205,11 @@ def _canonical(eco: Ecosystem, name: str) -> str:
     return canonical_name(eco, name)
 
 
-def _weights(diff: GraphDiff) -> dict[str, int]:
-    from depguard.checks.heavy_dependency import added_weight
-
-    return added_weight(diff)
-
-
 def _from_dep(
     dep: Dependency,
     direct: bool,
     before: tuple[str, ...],
     parents: tuple[Dependency, ...],
-    weights: dict[str, int],
 ) -> Candidate:
     return Candidate(
         ecosystem=dep.ecosystem,
@@ -231,7 +223,6 @@ def _from_dep(
         introduced_by=tuple(p.label() for p in parents if p.id != dep.id),
         previous_version=", ".join(before) or None,
         install_script=dep.install_script,
-        added_transitive=max(weights.get(dep.id, 1) - 1, 0),
     )
 
 

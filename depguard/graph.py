@@ -219,9 +219,6 @@ class DependencyGraph:
         """Manifests that state only direct dependencies (no lockfile, no resolver)."""
         return [m for m in self.manifests if not m.locked]
 
-    def nx_graph(self) -> Any:
-        """The underlying DiGraph, for exporters inside depguard only."""
-        return self._g
 
 
 def _take(iterator: Iterator[Any], count: int) -> Iterator[Any]:

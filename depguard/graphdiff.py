@@ -86,12 +86,6 @@ class GraphDiff:
     removed: list[PackageDelta] = field(default_factory=list)
     changed: list[PackageDelta] = field(default_factory=list)
 
-    def changed_names(self) -> set[tuple[Ecosystem, str]]:
-        return {(d.ecosystem, d.name) for d in self.changed}
-
-    def added_ids(self) -> set[str]:
-        return {d.dep.id for d in self.added if d.dep is not None}
-
     def to_json(self) -> dict[str, list[dict[str, Any]]]:
         return {
             "added": [d.to_json() for d in self.added],

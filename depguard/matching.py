@@ -15,7 +15,7 @@ from depguard.advisories.match import (
 from depguard.advisories.osv_record import Advisory
 from depguard.advisories.sources import AdvisorySource
 from depguard.graph import DependencyGraph
-from depguard.models import Dependency, Ecosystem
+from depguard.models import Dependency
 from depguard.report import Finding, Severity, Unevaluated
 from depguard.rulepack import last_good_version
 
@@ -154,7 +154,3 @@ def suggest_action(
     if clearing:
         return f"upgrade {dep.name} to {clearing} or later"
     return f"no fixed version is known for {dep.name}: replace it or accept the risk"
-
-
-def _ecosystems(packages: Sequence[Dependency]) -> set[Ecosystem]:
-    return {d.ecosystem for d in packages}

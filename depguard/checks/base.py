@@ -33,8 +33,6 @@ class Candidate:
     """Labels of the direct dependencies that bring it in, e.g. "axios 1.14.1"."""
     previous_version: str | None = None
     install_script: bool = False
-    added_transitive: int = 0
-    """Packages this new direct dependency adds to the graph."""
 
     @property
     def label(self) -> str:
